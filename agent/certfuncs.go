@@ -51,8 +51,10 @@ func (c *certChecker) bundle(s templates.Secret, needKey bool) (*certs.Bundle, e
 	return b, nil
 }
 
-// certFuncs returns the template functions over certificate-backed secrets:
-// cert NAME.
+// funcs returns the template functions over certificate-backed secrets:
+// cert NAME (a view with KeyPEM, LeafPEM, ChainPEM, FullChainPEM, RootPEM,
+// PFX, NotAfter, NotBefore, Subject, DNSNames, Thumbprint) and
+// certPFX NAME PASSWORD_SECRET (PKCS#12 encrypted with that secret's value).
 func (c *certChecker) funcs() template.FuncMap {
 	return template.FuncMap{
 		"cert": templates.SecretFunc(func(s templates.Secret) (any, error) {
@@ -61,6 +63,17 @@ func (c *certChecker) funcs() template.FuncMap {
 				return nil, err
 			}
 			return &certView{name: s.Name, b: b}, nil
+		}),
+		"certPFX": templates.SecretPairFunc(func(s, password templates.Secret) (any, error) {
+			b, err := c.bundle(s, true)
+			if err != nil {
+				return nil, err
+			}
+			p, err := b.PFX(password.Value)
+			if err != nil {
+				return nil, fmt.Errorf("certificate %q: %w", s.Name, err)
+			}
+			return string(p), nil
 		}),
 	}
 }

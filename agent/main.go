@@ -36,6 +36,7 @@ type invocation struct {
 func commands() []command {
 	return []command{
 		{"render", "fetch every secret, render every output, write all or nothing, exit", cmdRender},
+		{"run", "resolve secrets into files and the environment, then exec the command", cmdRun},
 		{"check", "validate the manifest; with credentials, resolve every reference (never a value)", cmdCheck},
 		{"emulator", "run the local Azure (IMDS, Entra ID, Key Vault) for development and CI", cmdEmulator},
 		{"version", "print the agent's version", cmdVersion},

@@ -87,6 +87,20 @@ func (x *execution) funcMap(extra template.FuncMap) template.FuncMap {
 			}
 			continue
 		}
+		if pf, ok := f.(SecretPairFunc); ok {
+			m[name] = func(first, second string) (any, error) {
+				a, err := x.lookup(first)
+				if err != nil {
+					return nil, err
+				}
+				b, err := x.lookup(second)
+				if err != nil {
+					return nil, err
+				}
+				return pf(a, b)
+			}
+			continue
+		}
 		m[name] = f
 	}
 	return m

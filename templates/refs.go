@@ -94,6 +94,11 @@ func (t *Template) walkCommand(c *parse.CommandNode) []string {
 		if s, ok := c.Args[1].(*parse.StringNode); ok {
 			out = append(out, s.Text)
 		}
+		if id := c.Args[0].(*parse.IdentifierNode); t.pairFuncs[id.Ident] && len(c.Args) >= 3 {
+			if s, ok := c.Args[2].(*parse.StringNode); ok {
+				out = append(out, s.Text)
+			}
+		}
 	}
 	for _, a := range c.Args {
 		out = append(out, t.walk(a)...)

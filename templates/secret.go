@@ -43,3 +43,8 @@ func (s Secret) meta() Meta {
 // and calls the function with it. Its constant arguments are listed by
 // [Template.Secrets]. An error it returns is redacted like any other.
 type SecretFunc func(Secret) (any, error)
+
+// SecretPairFunc is a template function over two secrets, called in a
+// template as NAME "first" "second" (certPFX "tls" "tls-password"). It is
+// registered, listed and redacted like a [SecretFunc].
+type SecretPairFunc func(first, second Secret) (any, error)

@@ -17,6 +17,9 @@ type Template struct {
 	// secretFuncs are the caller's SecretFuncs, whose argument names a secret
 	// like the functions for which takesSecretName is true.
 	secretFuncs map[string]bool
+	// pairFuncs are the caller's SecretPairFuncs, whose second argument names
+	// a secret too.
+	pairFuncs map[string]bool
 
 	// format is set for built-in formats.
 	format *formatSpec
@@ -51,10 +54,14 @@ func newTemplate(name, text string, extra template.FuncMap) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Template{name: name, tmpl: tmpl, extra: extra, secretFuncs: map[string]bool{}}
+	t := &Template{name: name, tmpl: tmpl, extra: extra, secretFuncs: map[string]bool{}, pairFuncs: map[string]bool{}}
 	for n, f := range extra {
-		if _, ok := f.(SecretFunc); ok {
+		switch f.(type) {
+		case SecretFunc:
 			t.secretFuncs[n] = true
+		case SecretPairFunc:
+			t.secretFuncs[n] = true
+			t.pairFuncs[n] = true
 		}
 	}
 	return t, nil

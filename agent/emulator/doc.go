@@ -69,6 +69,9 @@
 //	          - {value: old}
 //	          - {value: new, contentType: text/plain, tags: {team: pay}, enabled: true,
 //	             expires: 2030-01-01T00:00:00Z, notBefore: 2020-01-01T00:00:00Z}
+//	    certificates:                         # generated; served as the secret of the same name
+//	      web-tls: {subject: www.contoso.com, dnsNames: [www.contoso.com], keyType: ECDSA,
+//	                chainLength: 2, format: pfx, exportable: true, shuffle: false, validFor: 2160h}
 //	    access:                               # default: nobody may do anything
 //	      - {identity: system, permissions: [get, list]}   # system | user-assigned name | SP name
 //	      - {identity: ci, permissions: [get, list, set]}  # set also allows updating attributes

@@ -115,7 +115,7 @@ func TestParseSeedErrors(t *testing.T) {
 		{"unknown key", "tenant: 72f988bf-86f1-41af-91ab-2d7cd011db47\nvault: {}\n",
 			[]string{"seed.yaml:2:1: vault: unknown key (known: tenant, tokenLifetime, latency, imds, managedIdentities, servicePrincipals, vaults)"}},
 		{"unknown nested key", "vaults:\n  contoso:\n    secret: {}\n",
-			[]string{"seed.yaml:3:5: vaults.contoso.secret: unknown key (known: secrets, access, limit, faults)"}},
+			[]string{"seed.yaml:3:5: vaults.contoso.secret: unknown key (known: secrets, certificates, access, limit, faults)"}},
 		{"duplicate secret", "vaults:\n  contoso:\n    secrets:\n      a: b\n      a: c\n",
 			[]string{"seed.yaml:5:7: vaults.contoso.secrets.a: duplicate key (first at line 4)"}},
 		{"duplicate vault, other case", "vaults:\n  contoso: {}\n  CONTOSO: {}\n",

@@ -42,7 +42,9 @@ func (d *decoder) vaults(n *yaml.Node, field string) []kvserver.Vault {
 			out = append(out, vault)
 			return
 		}
-		known := []string{"secrets", "access", "limit", "faults"}
+		known := []string{"secrets", "certificates", "access", "limit", "faults"}
+		var certNode *yaml.Node
+		var certPath string
 		d.mapping(v, path, known, func(key, path string, _, v *yaml.Node) {
 			switch key {
 			case "secrets":
@@ -65,8 +67,13 @@ func (d *decoder) vaults(n *yaml.Node, field string) []kvserver.Vault {
 				})
 			case "faults":
 				vault.Faults = d.faults(v, path)
+			case "certificates":
+				certNode, certPath = v, path
 			}
 		})
+		if certNode != nil && !isNull(certNode) {
+			d.certificates(lower, certNode, certPath, vault.Secrets)
+		}
 		out = append(out, vault)
 	})
 	return out
