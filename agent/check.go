@@ -34,6 +34,7 @@ type checkRow struct {
 }
 
 func cmdCheck(ctx context.Context, inv *invocation, args []string) error {
+	tuneForOneShot()
 	fs := newFlagSet(inv, "check", "agent check [-m FILE] [--offline] [--output text|json]", checkExamples)
 	var offline bool
 	var output string

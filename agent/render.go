@@ -48,6 +48,7 @@ func setup(inv *invocation, fs *flag.FlagSet, args []string, extra func(*Setting
 }
 
 func cmdRender(ctx context.Context, inv *invocation, args []string) error {
+	tuneForOneShot()
 	fs := newFlagSet(inv, "render", "agent render [-m FILE] [--timeout D] [--emulator SEED]", renderExamples)
 	s, err := setup(inv, fs, args, nil)
 	if err != nil {

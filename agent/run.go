@@ -45,6 +45,7 @@ func cmdRun(ctx context.Context, inv *invocation, args []string) error {
 	if o.watch {
 		return exitf(ExitUsage, "--watch is not supported yet")
 	}
+	tuneForOneShot()
 	argv := fs.Args()
 	if len(argv) == 0 {
 		return &ExitError{Code: ExitUsage, Err: hinted{errors.New("run needs a command: agent run [flags] -- CMD [ARGS...]"), "put the command after --, e.g. agent run -m agent.yaml -- /opt/app/bin/app"}}

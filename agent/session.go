@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,10 @@ type session struct {
 // seed it first starts the emulator in-process and routes everything to it.
 func connect(ctx context.Context, s *Settings, m *manifest.Manifest, log *slog.Logger, getenv func(string) string) (*session, error) {
 	sess := &session{m: m, log: log, creds: map[string]*credential.Credential{}}
+	// Loading the system's trusted roots (SSL_CERT_FILE, SSL_CERT_DIR)
+	// takes milliseconds; do it while the first token is being fetched
+	// instead of in the first TLS handshake to Key Vault.
+	go func() { _, _ = x509.SystemCertPool() }()
 	var client *http.Client
 	if s.Emulator != "" {
 		seed, err := emulator.LoadSeed(s.Emulator)

@@ -13,6 +13,8 @@
 //	HTTPS_PROXY, HTTP_PROXY   http://127.0.0.1:PORT (the listener)
 //	NO_PROXY                  localhost,127.0.0.1,::1
 //	SSL_CERT_FILE             the emulator's CA certificate (PEM)
+//	SSL_CERT_DIR              the directory holding only that file, so Go
+//	                          clients do not parse the machine's CA directory
 //	REQUESTS_CA_BUNDLE        the same, for Python
 //	AGENT_EMULATOR_URL        the listener, for the admin endpoints
 //	https_proxy, http_proxy, no_proxy, CURL_CA_BUNDLE

@@ -227,6 +227,11 @@ func (e *Emulator) Env() []string {
 		"HTTP_PROXY=" + e.url,
 		"NO_PROXY=" + noProxy,
 		"SSL_CERT_FILE=" + e.caFile,
+		// Go clients also read every certificate in SSL_CERT_DIR (by
+		// default the machine's CA directory, milliseconds of parsing):
+		// point it at the directory of ca.pem so they trust only the
+		// emulator, as nothing else is reachable through it anyway.
+		"SSL_CERT_DIR=" + filepath.Dir(e.caFile),
 		"REQUESTS_CA_BUNDLE=" + e.caFile,
 		"AGENT_EMULATOR_URL=" + e.url,
 		"https_proxy=" + e.url,
@@ -252,13 +257,14 @@ func (e *Emulator) CAPEM() []byte { return append([]byte(nil), e.ca.pem...) }
 func (e *Emulator) CAPool() *x509.CertPool { return e.ca.pool.Clone() }
 
 // Transport returns a new transport that uses the emulator as its proxy
-// for every request and trusts its CA. It speaks HTTP/1.1 and keeps many
-// idle connections, so parallel clients reuse their TLS tunnels.
+// for every request and trusts its CA. It prefers HTTP/2, like azcore's
+// default transport, and keeps idle connections for HTTP/1.1 clients.
 func (e *Emulator) Transport() *http.Transport {
 	proxy, _ := url.Parse(e.url)
 	return &http.Transport{
 		Proxy:               http.ProxyURL(proxy),
 		TLSClientConfig:     &tls.Config{RootCAs: e.CAPool(), MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:   true,
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,

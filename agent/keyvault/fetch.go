@@ -154,9 +154,11 @@ func (f *Fetcher) client(vault string, cred Credential) (*vaultClient, error) {
 	}
 	o := &azsecrets.ClientOptions{}
 	o.Retry = f.opts.Retry
+	vc := &vaultClient{cred: cred, ready: make(chan struct{}), sem: make(chan struct{}, f.opts.Concurrency)}
 	o.PerCallPolicies = []policy.Policy{hostGuard{suffix: f.opts.Suffix}}
+	o.PerRetryPolicies = []policy.Policy{authorizedSignal{vc}}
 	if f.opts.Observe != nil {
-		o.PerRetryPolicies = []policy.Policy{observer{f.opts.Observe}}
+		o.PerRetryPolicies = append(o.PerRetryPolicies, observer{f.opts.Observe})
 	}
 	if f.opts.Client != nil {
 		o.Transport = f.opts.Client
@@ -165,7 +167,7 @@ func (f *Fetcher) client(vault string, cred Credential) (*vaultClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	vc := &vaultClient{client: c, cred: cred, ready: make(chan struct{}), sem: make(chan struct{}, f.opts.Concurrency)}
+	vc.client = c
 	f.clients[k] = vc
 	return vc, nil
 }
