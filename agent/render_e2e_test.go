@@ -127,6 +127,9 @@ func TestRenderEndToEnd(t *testing.T) {
 			kinds: map[string]int{"entra-token": 1, "imds": 0}},
 		{name: "service principal identity with certificate file", manifest: spManifest("certificateFile: {{dir}}/sp-key.pem"), files: okFiles,
 			kinds: map[string]int{"entra-token": 1, "imds": 0}},
+		{name: "service principal with a wrong secret", manifest: spManifest("clientSecretEnv: SP_SECRET"), code: 77,
+			env:    func(t *testing.T, s *setup) []string { return []string{"SP_SECRET=not-the-secret"} },
+			stderr: []string{`identity "default"`, "AADSTS7000215"}},
 		{name: "workload identity", manifest: contosoManifest, files: okFiles,
 			env: func(t *testing.T, s *setup) []string {
 				tok, err := s.e.FederatedToken("wi")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -153,16 +154,31 @@ func Denied(err error) bool {
 	return denied(err)
 }
 
-// oneLine describes err on one line: azidentity's errors carry multi-line
-// troubleshooting text; the token service's own error code and
-// description say more.
+// Describe returns err on one line: azidentity's errors carry multi-line
+// troubleshooting text, while the token service's own error code and
+// description (AADSTS7000215, "Identity not found") say more. It never
+// includes a token or a client secret.
+func Describe(err error) string { return oneLine(err) }
+
 func oneLine(err error) string {
+	msg := err.Error()
+	line := strings.TrimSpace(firstLine(msg))
 	var afe *azidentity.AuthenticationFailedError
-	if errors.As(err, &afe) && afe.RawResponse != nil {
-		return describeResponse(afe.RawResponse)
+	if !errors.As(err, &afe) || afe.RawResponse == nil {
+		return line
 	}
-	return firstLine(err.Error())
+	status := describeResponse(afe.RawResponse)
+	if code := aadsts.FindString(msg); code != "" && !strings.Contains(status, code) {
+		status += ": " + code
+	}
+	if strings.HasSuffix(line, "failed.") {
+		return line + " " + status
+	}
+	return line + " (" + status + ")"
 }
+
+// aadsts finds Entra ID's error code and its first sentence in a message.
+var aadsts = regexp.MustCompile(`AADSTS\d+: [^.\r\n"]*`)
 
 func firstLine(s string) string {
 	for i := 0; i < len(s); i++ {

@@ -127,7 +127,7 @@ func (c *Credential) resolve(ctx context.Context, opts policy.TokenRequestOption
 	}
 	c.cred, c.source = cred, source
 	if c.opts.Logger != nil {
-		c.opts.Logger.Info("identity ready", "identity", c.name, "source", source)
+		c.opts.Logger.Info("credential source chosen", "identity", c.name, "source", source)
 	}
 	return cred, nil
 }

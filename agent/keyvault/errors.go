@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/kv-agent/agent/agent/credential"
 )
 
 // Kinds of failure, for errors.Is on an *Error.
@@ -99,7 +101,7 @@ func classify(ref Ref, identity string, err error) *Error {
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Kind = ErrDeadline
 	case isCredentialError(err):
-		e.Kind, e.Detail = ErrAuthentication, firstLine(err.Error())
+		e.Kind, e.Detail = ErrAuthentication, credential.Describe(err)
 	default:
 		e.Kind, e.Detail = ErrUnavailable, firstLine(err.Error())
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/kv-agent/agent/agent/credential"
@@ -236,7 +237,9 @@ func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) (map[Ref]*Secret, e
 // warm gets the identity's Key Vault token while the first request of each
 // vault is eliciting its challenge, so that the two overlap.
 func (f *Fetcher) warm(ctx context.Context, cred Credential) {
-	_, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://" + f.opts.Suffix + "/.default"}})
+	// EnableCAE as azsecrets asks for it: tokens with and without CAE are
+	// cached apart, and a mismatch would cost a second token request.
+	_, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://" + f.opts.Suffix + "/.default"}, EnableCAE: true})
 	if err != nil {
 		f.opts.Logger.Debug("token warm-up failed; the request will report it", "identity", cred.Name())
 	}
@@ -357,5 +360,6 @@ func isCredentialError(err error) bool {
 	var ae *credential.AuthError
 	var ns *credential.NoSourceError
 	var ce *credential.ConfigError
-	return errors.As(err, &ae) || errors.As(err, &ns) || errors.As(err, &ce)
+	var afe *azidentity.AuthenticationFailedError
+	return errors.As(err, &ae) || errors.As(err, &ns) || errors.As(err, &ce) || errors.As(err, &afe)
 }
