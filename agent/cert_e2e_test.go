@@ -223,3 +223,43 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// TestCheckReportsCertificates: agent check shows each certificate's
+// subject and expiry, warns within warnBefore, and fails on one that
+// cannot be used — without key material in its output.
+func TestCheckReportsCertificates(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startEmulator(t, certSeed(t), dir)
+	m := writeFile(t, dir, "agent.yaml", `
+version: 1
+vaults:
+  main: {url: https://contoso.vault.azure.net}
+secrets:
+  web: main/rsa-pfx
+  soon: {vault: main, name: soon, warnBefore: 720h}
+  quiet: {vault: main, name: soon, warnBefore: 24h}
+`)
+	r := runAgent(t, e, nil, "check", "-m", m)
+	expectCode(t, r, 0)
+	if !strings.Contains(r.stdout, "soon: warning: CN=soon.contoso.com certificate expires in") {
+		t.Errorf("no expiry warning:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout, "quiet: warning") {
+		t.Errorf("warned although the certificate expires after warnBefore:\n%s", r.stdout)
+	}
+	r = runAgent(t, e, nil, "check", "-m", m, "--output", "json")
+	expectCode(t, r, 0)
+	if !strings.Contains(r.stdout, `"subject": "CN=www.contoso.com"`) || !strings.Contains(r.stdout, `"thumbprint"`) {
+		t.Errorf("json lacks the certificate:\n%s", r.stdout)
+	}
+	assertNoKeyMaterial(t, r.stdout+r.stderr)
+
+	bad := writeFile(t, dir, "bad.yaml", "version: 1\nvaults:\n  main: {url: https://contoso.vault.azure.net}\nsecrets:\n  c: main/mismatch\n")
+	r = runAgent(t, e, nil, "check", "-m", bad)
+	expectCode(t, r, 65)
+	if !strings.Contains(r.stdout, "does not match") {
+		t.Errorf("check does not report the key mismatch:\n%s", r.stdout)
+	}
+	assertNoKeyMaterial(t, r.stdout+r.stderr)
+}

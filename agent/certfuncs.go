@@ -12,10 +12,6 @@ import (
 	"github.com/kv-agent/agent/templates"
 )
 
-// certWarnBefore is how long before a certificate's expiry the agent starts
-// warning about it.
-const certWarnBefore = 30 * 24 * time.Hour
-
 // certChecker parses and checks certificate-backed secrets for templates
 // and the file shorthand.
 type certChecker struct {
@@ -32,11 +28,11 @@ func (c *certChecker) bundle(s templates.Secret, needKey bool) (*certs.Bundle, e
 	if err != nil {
 		return nil, fmt.Errorf("secret %q is not a usable certificate: %w", s.Name, err)
 	}
-	allowExpired := false
+	allowExpired, warnBefore := false, manifest.DefaultWarnBefore
 	if ref, ok := c.m.Secrets[s.Name]; ok {
-		allowExpired = ref.AllowExpired
+		allowExpired, warnBefore = ref.AllowExpired, ref.WarnBefore
 	}
-	warnings, err := b.Check(c.now(), certs.CheckOptions{NeedKey: needKey, AllowExpired: allowExpired, WarnBefore: certWarnBefore})
+	warnings, err := b.Check(c.now(), certs.CheckOptions{NeedKey: needKey, AllowExpired: allowExpired, WarnBefore: warnBefore})
 	if err != nil {
 		if errors.Is(err, certs.ErrNoPrivateKey) {
 			return nil, fmt.Errorf("certificate %q: %w (its Key Vault policy must mark the key exportable)", s.Name, err)

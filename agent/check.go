@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/kv-agent/agent/agent/keyvault"
+	"github.com/kv-agent/agent/agent/manifest"
+	"github.com/kv-agent/agent/certs"
 )
 
 const checkExamples = `  agent check --offline -m agent.yaml          # manifest and templates only
@@ -31,6 +33,16 @@ type checkRow struct {
 	Version  string     `json:"version,omitempty"`
 	Expires  *time.Time `json:"expires,omitempty"`
 	Error    string     `json:"error,omitempty"`
+	// Certificate is set for a secret that holds a certificate.
+	Certificate *checkCert `json:"certificate,omitempty"`
+}
+
+// checkCert is what check reports of a certificate: never key material.
+type checkCert struct {
+	Subject    string    `json:"subject"`
+	Thumbprint string    `json:"thumbprint"`
+	NotAfter   time.Time `json:"notAfter"`
+	Warning    string    `json:"warning,omitempty"`
 }
 
 func cmdCheck(ctx context.Context, inv *invocation, args []string) error {
@@ -80,6 +92,11 @@ func cmdCheck(ctx context.Context, inv *invocation, args []string) error {
 	} else {
 		writeCheckTable(inv.stdout, rows)
 	}
+	for _, r := range rows {
+		if r.Certificate != nil && r.Status == "error" && ferr == nil {
+			return &ExitError{Code: ExitDataErr, Err: errSilent}
+		}
+	}
 	if ferr != nil {
 		var ee *ExitError
 		if errors.As(ferr, &ee) {
@@ -99,6 +116,12 @@ func checkRows(sess *session, got map[string]*keyvault.Secret, ferr error) []che
 		row := checkRow{Name: name, Vault: sec.Vault, Secret: ref.String(), Identity: sec.Identity, Source: sess.creds[sec.Identity].Source()}
 		if kv, ok := got[name]; ok {
 			row.Status, row.Version, row.Expires = "ok", kv.Version, kv.Expires
+			if isCertificate(kv.ContentType) {
+				row.Certificate, row.Error = checkCertificate(sess.m, name, kv)
+				if row.Error != "" {
+					row.Status = "error"
+				}
+			}
 		} else {
 			row.Status = "error"
 			for _, ke := range kerrs {
@@ -128,7 +151,33 @@ func writeCheckTable(w io.Writer, rows []checkRow) {
 		if r.Error != "" {
 			fmt.Fprintf(w, "%s: %s\n", r.Name, r.Error)
 		}
+		if c := r.Certificate; c != nil && c.Warning != "" {
+			fmt.Fprintf(w, "%s: warning: %s %s\n", r.Name, c.Subject, c.Warning)
+		}
 	}
+}
+
+func isCertificate(contentType string) bool {
+	ct := strings.ToLower(contentType)
+	return strings.HasPrefix(ct, certs.ContentTypePKCS12) || strings.HasPrefix(ct, certs.ContentTypePEM)
+}
+
+// checkCertificate parses and checks a certificate-backed secret: a
+// certificate that cannot be used is an error; one expiring within the
+// reference's warnBefore carries a warning.
+func checkCertificate(m *manifest.Manifest, name string, kv *keyvault.Secret) (*checkCert, string) {
+	b, err := certs.Parse(kv.Value, kv.ContentType)
+	if err != nil {
+		return nil, fmt.Sprintf("not a usable certificate: %v", err)
+	}
+	c := &checkCert{Subject: b.Subject(), Thumbprint: b.Thumbprint(), NotAfter: b.NotAfter()}
+	ref := m.Secrets[name]
+	warnings, err := b.Check(time.Now(), certs.CheckOptions{AllowExpired: ref.AllowExpired, WarnBefore: ref.WarnBefore})
+	if err != nil {
+		return c, err.Error()
+	}
+	c.Warning = strings.Join(warnings, "; ")
+	return c, ""
 }
 
 func dash(s string) string {

@@ -135,6 +135,9 @@
 //     hyphens.
 //   - version: 32 lower-case hex digits; default the current version.
 //   - identity: overrides the vault's identity for this secret.
+//   - warnBefore: for a secret holding a certificate, how long before the
+//     certificate expires the agent warns (logs and agent check); default
+//     "720h" (30 days).
 //   - allowExpired: true to use the secret after its expiry date; default
 //     false.
 //

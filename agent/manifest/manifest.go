@@ -31,6 +31,7 @@ const (
 	DefaultWaitMax          = 30 * time.Second
 	DefaultKillTimeout      = 25 * time.Second
 	DefaultSignal           = "SIGHUP"
+	DefaultWarnBefore       = 30 * 24 * time.Hour
 )
 
 // Watch.OnChange values.
@@ -98,7 +99,10 @@ type Secret struct {
 	Version      string // "" for the current version
 	Identity     string // resolved: the secret's own override or its vault's identity
 	AllowExpired bool
-	Pos          Pos
+	// WarnBefore is how long before a certificate held by the secret
+	// expires the agent starts warning (logs, agent check).
+	WarnBefore time.Duration
+	Pos        Pos
 }
 
 // File is one output file. Exactly one of Template (inline or from

@@ -45,12 +45,12 @@ func TestLoadFullManifest(t *testing.T) {
 			"billing": {Name: "billing", URL: "https://contoso-billing.vault.azure.net", Identity: "billing", Pos: Pos{22, 3}},
 		},
 		Secrets: map[string]*Secret{
-			"db_password": {Name: "db_password", Vault: "main", SecretName: "db-password", Identity: "default", Pos: Pos{24, 3}},
-			"db_pinned": {Name: "db_pinned", Vault: "main", SecretName: "db-password", Version: "0123456789abcdef0123456789abcdef",
+			"db_password": {Name: "db_password", WarnBefore: DefaultWarnBefore, Vault: "main", SecretName: "db-password", Identity: "default", Pos: Pos{24, 3}},
+			"db_pinned": {Name: "db_pinned", WarnBefore: DefaultWarnBefore, Vault: "main", SecretName: "db-password", Version: "0123456789abcdef0123456789abcdef",
 				Identity: "default", Pos: Pos{25, 3}},
-			"stripe": {Name: "stripe", Vault: "billing", SecretName: "stripe-key", Identity: "billing", Pos: Pos{26, 3}},
-			"tls":    {Name: "tls", Vault: "main", SecretName: "web-tls", Identity: "legacy", AllowExpired: true, Pos: Pos{27, 3}},
-			"tls_pass": {Name: "tls_pass", Vault: "main", SecretName: "web-tls-pass", Version: "fedcba9876543210fedcba9876543210",
+			"stripe": {Name: "stripe", WarnBefore: DefaultWarnBefore, Vault: "billing", SecretName: "stripe-key", Identity: "billing", Pos: Pos{26, 3}},
+			"tls":    {Name: "tls", Vault: "main", SecretName: "web-tls", Identity: "legacy", AllowExpired: true, WarnBefore: 14 * 24 * time.Hour, Pos: Pos{27, 3}},
+			"tls_pass": {Name: "tls_pass", WarnBefore: DefaultWarnBefore, Vault: "main", SecretName: "web-tls-pass", Version: "fedcba9876543210fedcba9876543210",
 				Identity: "default", Pos: Pos{28, 3}},
 		},
 		Files: []*File{

@@ -40,7 +40,7 @@ func (p *parser) secret(e entry) {
 	if !secretEntryRE.MatchString(name) {
 		p.errorf(e.key, path, "secret entry name must start with a letter or \"_\" and contain only letters, digits, \"_\", \".\" and \"-\"")
 	}
-	s := &Secret{Name: name, Pos: posOf(e.key)}
+	s := &Secret{Name: name, Pos: posOf(e.key), WarnBefore: DefaultWarnBefore}
 	p.m.Secrets[name] = s
 	if n := deref(e.val); n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
 		p.shortSecret(n, path, s)
@@ -50,7 +50,7 @@ func (p *parser) secret(e entry) {
 		p.errorf(n, path, "must be \"vault/name[/version]\" or a mapping, got %s", describe(n))
 		return
 	}
-	o, ok := p.object(e.val, path, "vault", "name", "version", "identity", "allowExpired")
+	o, ok := p.object(e.val, path, "vault", "name", "version", "identity", "allowExpired", "warnBefore")
 	if !ok {
 		return
 	}
@@ -70,6 +70,7 @@ func (p *parser) secret(e entry) {
 		}
 	}
 	s.AllowExpired = o.boolean("allowExpired", false)
+	s.WarnBefore = o.duration("warnBefore", DefaultWarnBefore, 0)
 	if id, ok := o.str("identity"); ok {
 		if p.identityRef(o.fields["identity"].val, o.field("identity"), id) {
 			s.Identity = id
