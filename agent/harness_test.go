@@ -25,7 +25,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	agentBin = filepath.Join(dir, "agent")
-	build := exec.Command("go", "build", "-o", agentBin, "../cmd/agent")
+	// AGENT_TEST_RACE=1 builds the binary with the race detector, so the
+	// end-to-end tests also check the agent's own goroutines.
+	args := []string{"build", "-o", agentBin}
+	if os.Getenv("AGENT_TEST_RACE") == "1" {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "../cmd/agent")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build agent:", err)
