@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -29,7 +30,23 @@ type issuer struct {
 	tenant string
 	now    func() time.Time
 	dir    *directory
+
+	// verified caches tokens whose signature was checked, by SHA-256 of
+	// the token, so that a client reusing its token (as every client does)
+	// costs one RSA verification, not one per request. Lifetime is still
+	// checked on every use.
+	mu       sync.Mutex
+	verified map[[32]byte]verifiedToken
 }
+
+type verifiedToken struct {
+	caller   kvserver.Caller
+	aud      string
+	nbf, exp time.Time
+}
+
+// maxVerified bounds the verified-token cache; it is emptied when full.
+const maxVerified = 4096
 
 func newIssuer(tenant string, now func() time.Time, dir *directory) (*issuer, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -114,6 +131,22 @@ var errUnknownPrincipal = errors.New("token names no identity in the seed")
 // returns the caller and audience. It is kvserver's Authenticate. Errors
 // never contain the token.
 func (is *issuer) verify(token string) (kvserver.Caller, string, error) {
+	key := sha256.Sum256([]byte(token))
+	is.mu.Lock()
+	v, ok := is.verified[key]
+	is.mu.Unlock()
+	if ok {
+		now := is.now()
+		if now.Before(v.exp) && !now.Before(v.nbf) {
+			return v.caller, v.aud, nil
+		}
+	}
+	caller, aud, err := is.verifySignature(token)
+	return caller, aud, err
+}
+
+// verifySignature fully checks a token and caches the result.
+func (is *issuer) verifySignature(token string) (kvserver.Caller, string, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return &is.key.PublicKey, nil },
 		jwt.WithValidMethods([]string{"RS256"}),
@@ -130,5 +163,18 @@ func (is *issuer) verify(token string) (kvserver.Caller, string, error) {
 	if p == nil {
 		return kvserver.Caller{}, "", errUnknownPrincipal
 	}
-	return kvserver.Caller{Name: p.name, ClientID: p.clientID, ObjectID: p.objectID, TenantID: is.tenant}, aud, nil
+	caller := kvserver.Caller{Name: p.name, ClientID: p.clientID, ObjectID: p.objectID, TenantID: is.tenant}
+	exp, _ := claims.GetExpirationTime()
+	nbf, _ := claims.GetNotBefore()
+	v := verifiedToken{caller: caller, aud: aud, exp: exp.Time}
+	if nbf != nil {
+		v.nbf = nbf.Time
+	}
+	is.mu.Lock()
+	if len(is.verified) >= maxVerified || is.verified == nil {
+		is.verified = make(map[[32]byte]verifiedToken)
+	}
+	is.verified[sha256.Sum256([]byte(token))] = v
+	is.mu.Unlock()
+	return caller, aud, nil
 }
