@@ -36,7 +36,7 @@ type invocation struct {
 func commands() []command {
 	return []command{
 		{"render", "fetch every secret, render every output, write all or nothing, exit", cmdRender},
-		{"run", "resolve secrets into files and the environment, then exec the command", cmdRun},
+		{"run", "resolve secrets into files and the environment, then exec the command (--watch: supervise it)", cmdRun},
 		{"watch", "render, then keep files current as secrets rotate (daemon, sidecar)", cmdWatch},
 		{"check", "validate the manifest; with credentials, resolve every reference (never a value)", cmdCheck},
 		{"emulator", "run the local Azure (IMDS, Entra ID, Key Vault) for development and CI", cmdEmulator},

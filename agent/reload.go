@@ -77,7 +77,10 @@ func (fe *fileEvents) outputTouched() <-chan string {
 // set watches the manifest, the template files of p and the written files.
 func (fe *fileEvents) set(p *plan, written map[string]render.File) {
 	fe.mu.Lock()
-	fe.configDirs = map[string]bool{filepath.Dir(p.m.Path): true}
+	fe.configDirs = map[string]bool{}
+	if p.m.Path != environmentSource { // agent run --watch without a manifest file
+		fe.configDirs[filepath.Dir(p.m.Path)] = true
+	}
 	for _, f := range p.m.Files {
 		if f.TemplateFile != "" {
 			fe.configDirs[filepath.Dir(f.TemplateFile)] = true
@@ -179,7 +182,11 @@ func (fe *fileEvents) classify(ev fsnotify.Event) (isConfig, isOutput bool) {
 // a full fetch and render, and replaces the running one only if that
 // succeeds.
 func (w *watcher) reloadManifest(ctx context.Context) {
-	p, err := loadPlan(w.plan.m.Path)
+	load := w.cfg.load
+	if load == nil {
+		load = func() (*plan, error) { return loadPlan(w.plan.m.Path) }
+	}
+	p, err := load()
 	if err != nil {
 		w.metrics.Reload(false)
 		w.log.Error("manifest not reloaded; the previous one keeps running", "manifest", w.plan.m.Path, "err", err)

@@ -21,6 +21,7 @@ const runExamples = `  agent run -m /etc/agent/agent.yaml -- /opt/app/bin/app --
   DB_PASSWORD='@Microsoft.KeyVault(VaultName=contoso;SecretName=db-password)' agent run -- ./app
   agent run --user app:app -m agent.yaml -- app     # as root: write files, then run as app
   ENTRYPOINT ["/agent", "run", "--"]                # Dockerfile: the container's command follows
+  agent run --watch -m agent.yaml -- /opt/app/bin/app   # stay the parent: restart or signal app on rotation
 `
 
 // runOptions are agent run's own flags.
@@ -29,23 +30,27 @@ type runOptions struct {
 	pristine        bool
 	user            string
 	watch           bool
+	listen          string
 }
 
 // cmdRun resolves every secret of the manifest (if any) and every Key
 // Vault reference in the environment, writes the manifest's files, then
 // replaces the agent with the command. Nothing is written and nothing runs
-// unless everything resolved.
+// unless everything resolved. With --watch the agent starts the command
+// as its child instead and keeps it current (runWatch).
 func cmdRun(ctx context.Context, inv *invocation, args []string) error {
-	fs := newFlagSet(inv, "run", "agent run [-m FILE] [--pristine] [--keep-credentials] [--user USER[:GROUP]] -- CMD [ARGS...]", runExamples)
+	fs := newFlagSet(inv, "run", "agent run [-m FILE] [--pristine] [--keep-credentials] [--user USER[:GROUP]] [--watch [--listen ADDR]] -- CMD [ARGS...]", runExamples)
 	var o runOptions
 	s, err := setup(inv, fs, args, func(*Settings) { runFlags(fs, &o) })
 	if err != nil {
 		return err
 	}
-	if o.watch {
-		return exitf(ExitUsage, "--watch is not supported yet")
+	if o.listen != "" && !o.watch {
+		return exitf(ExitUsage, "--listen needs --watch: without it the agent becomes the command and serves nothing")
 	}
-	tuneForOneShot()
+	if !o.watch {
+		tuneForOneShot() // the long-running --watch keeps the default GC
+	}
 	argv := fs.Args()
 	if len(argv) == 0 {
 		return &ExitError{Code: ExitUsage, Err: hinted{errors.New("run needs a command: agent run [flags] -- CMD [ARGS...]"), "put the command after --, e.g. agent run -m agent.yaml -- /opt/app/bin/app"}}
@@ -56,6 +61,9 @@ func cmdRun(ctx context.Context, inv *invocation, args []string) error {
 	}
 	log := s.newLogger(inv.stderr)
 	r := &runner{s: s, log: log, environ: inv.environ, opts: childEnvOptions{keepCredentials: o.keepCredentials, pristine: o.pristine, user: user}}
+	if o.watch {
+		return runWatch(ctx, inv, s, r, argv, o.listen)
+	}
 	path, env, err := r.prepare(ctx, argv[0])
 	if err != nil {
 		return err
@@ -68,7 +76,8 @@ func runFlags(fs *flag.FlagSet, o *runOptions) {
 	fs.BoolVar(&o.keepCredentials, "keep-credentials", false, "pass the agent's own credentials (AZURE_CLIENT_SECRET, IDENTITY_HEADER, ...) to the command")
 	fs.BoolVar(&o.pristine, "pristine", false, "start the command's environment empty but for PATH, HOME, USER, TZ, LANG and the manifest's env")
 	fs.StringVar(&o.user, "user", "", "run the command as `USER[:GROUP]` (a name or a numeric id; needs root)")
-	fs.BoolVar(&o.watch, "watch", false, "keep the outputs current and supervise the command (not supported yet)")
+	fs.BoolVar(&o.watch, "watch", false, "stay the command's parent: keep files and environment current, restart or signal the command when they change, pass signals on")
+	fs.StringVar(&o.listen, "listen", "", "with --watch: serve /healthz, /readyz and /metrics on `addr` (host:port; loopback recommended; off by default)")
 }
 
 // runUser resolves --user before anything is fetched or written.

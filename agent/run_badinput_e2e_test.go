@@ -54,7 +54,7 @@ func TestRunFailsClosed(t *testing.T) {
 			env: ref("GOOD", "VaultName=contoso;SecretName=db-password"), code: 73, stderr: []string{"blocker", "nothing was started"}},
 		{name: "manifest not found", flags: []string{"-m", "no-such-agent.yaml"}, code: 66, stderr: []string{"no-such-agent.yaml"}},
 		{name: "empty command", noCmd: true, code: 64, stderr: []string{"run needs a command"}},
-		{name: "watch", flags: []string{"--watch"}, code: 64, stderr: []string{"agent: error: --watch is not supported yet"}},
+		{name: "listen without watch", flags: []string{"--listen", "127.0.0.1:0"}, code: 64, stderr: []string{"agent: error: --listen needs --watch"}},
 		{name: "unknown user", flags: []string{"--user", "no-such-user-xyz"}, env: ref("GOOD", "VaultName=contoso;SecretName=db-password"),
 			code: 78, stderr: []string{`--user: unknown user "no-such-user-xyz"`}},
 		{name: "unknown group", flags: []string{"--user", "nobody:no-such-group-xyz"}, code: 78, stderr: []string{`unknown group "no-such-group-xyz"`}},

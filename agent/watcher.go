@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -35,6 +37,10 @@ type watchHooks struct {
 	// signal delivers a file's onChange signal to the child. Nil means
 	// there is no child: the watcher logs that the signal needs one.
 	signal func(sig syscall.Signal) error
+	// run runs an onChange command (start and wait). Nil means cmd.Run;
+	// agent run --watch runs them through its reaper, which must not take
+	// their exit status.
+	run func(cmd *exec.Cmd) error
 }
 
 // watchConfig is how a watcher is built.
@@ -50,6 +56,10 @@ type watchConfig struct {
 	// interval, when positive, replaces watch.interval and its minimum
 	// (AGENT_TESTONLY_WATCH_INTERVAL).
 	interval time.Duration
+	// load loads the manifest again (reload); nil means loadPlan of the
+	// running manifest's path. agent run --watch adds the references of
+	// its environment with it.
+	load func() (*plan, error)
 }
 
 // watcher keeps a manifest's outputs current: it renders everything once,
@@ -381,9 +391,15 @@ func renderAffected(p *plan, deps *outputDeps, secrets map[string]templates.Secr
 	return files, specs, nil
 }
 
-// renderEnvValues renders every env entry of p.
+// renderEnvValues renders every env entry of p, and gives each reference
+// in the environment (a secret named "env:VAR", agent run only) its value.
 func renderEnvValues(p *plan, secrets map[string]templates.Secret) (map[string]string, error) {
 	env := make(map[string]string, len(p.env))
+	for name, s := range secrets {
+		if v, ok := strings.CutPrefix(name, envSecretPrefix); ok {
+			env[v] = s.Value
+		}
+	}
 	var problems []string
 	for _, e := range p.env {
 		out, err := e.tmpl.Execute(secrets)

@@ -52,7 +52,11 @@ func (w *watcher) runCommand(ctx context.Context, path string, oc *manifest.OnCh
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
-	err := cmd.Run()
+	run := cmd.Run
+	if w.cfg.hooks.run != nil {
+		run = func() error { return w.cfg.hooks.run(cmd) }
+	}
+	err := run()
 	took := time.Since(start).Round(time.Millisecond)
 	if err == nil {
 		w.metrics.Command(true)
@@ -98,13 +102,7 @@ func (w *watcher) signalChild(path, name string) {
 
 // watchSignal maps the manifest's signal names to signals.
 func watchSignal(name string) (syscall.Signal, bool) {
-	sigs := map[string]syscall.Signal{
-		"SIGHUP": syscall.SIGHUP, "SIGINT": syscall.SIGINT, "SIGQUIT": syscall.SIGQUIT, "SIGTERM": syscall.SIGTERM,
-		"SIGUSR1": syscall.SIGUSR1, "SIGUSR2": syscall.SIGUSR2, "SIGWINCH": syscall.SIGWINCH, "SIGALRM": syscall.SIGALRM,
-		"SIGCONT": syscall.SIGCONT, "SIGTSTP": syscall.SIGTSTP, "SIGTTIN": syscall.SIGTTIN, "SIGTTOU": syscall.SIGTTOU,
-		"SIGPIPE": syscall.SIGPIPE, "SIGPWR": syscall.SIGPWR,
-	}
-	s, ok := sigs[name]
+	s, ok := signalsByName[name]
 	return s, ok
 }
 

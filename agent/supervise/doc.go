@@ -8,9 +8,23 @@
 // 126 found but not executable), and [LookupUser] resolves the --user
 // option (NAME|UID[:GROUP|GID]) that Exec switches to before it execs.
 //
+// With --watch the agent stays the program's parent. A [Reaper] is the
+// single place that collects exit statuses: [Reaper.Start] starts the
+// program as a [Child] (same environment rules, --user through the new
+// process's credentials) and hands it its status, which [Child.Wait]
+// returns as a shell would (the exit code, or 128+N when signal N killed
+// it); [Child.Stop] sends a stop signal and SIGKILL after a timeout. When
+// the agent is PID 1 the reaper also reaps the orphans reparented to it,
+// and leaves the status of os/exec commands to their own Wait
+// ([Reaper.Run]). [Signals] and [Forward] say which signals the agent
+// catches and passes on: all but SIGCHLD and SIGURG, and, when stdin is a
+// terminal, not SIGINT and SIGQUIT, which the terminal already delivers to
+// the child (it stays in the agent's process group, so it can still read
+// the terminal).
+//
 // Failures to start the program are *Error values carrying the exit code a
-// shell would give. Linux is the target platform; Exec is implemented only
-// there.
+// shell would give. Linux is the target platform; Exec, Start and the
+// reaper are implemented only there.
 package supervise
 
 import "strings"

@@ -1,0 +1,120 @@
+package agent_test
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kv-agent/agent/agent/emulator"
+)
+
+// startRunWatch starts `agent run --watch --listen 127.0.0.1:0 args…`
+// like startWatch starts agent watch (clean environment: PATH, HOME, the
+// emulator's variables, extra), and waits for its listener. It is stopped
+// with SIGTERM when the test ends.
+func startRunWatch(t testing.TB, e *emulator.Emulator, extra []string, args ...string) *watchProc {
+	t.Helper()
+	args = append([]string{"run", "--watch", "--listen", "127.0.0.1:0"}, args...)
+	cmd := exec.Command(agentBin, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, e.Env()...)
+	cmd.Env = append(cmd.Env, extra...)
+	p := &watchProc{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok {
+			p.code = ee.ExitCode()
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.stop() })
+	addrRE := regexp.MustCompile(`msg="serving health and metrics" addr=(\S+)`)
+	waitFor(t, 20*time.Second, "the agent's listener", func() bool {
+		if m := addrRE.FindStringSubmatch(p.stderr.String()); m != nil {
+			p.addr = m[1]
+			return true
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("agent run --watch exited with %d:\n%s", p.code, p.stderr)
+		default:
+		}
+		return false
+	})
+	return p
+}
+
+// waitExit waits for the agent to exit by itself and returns its code.
+func (p *watchProc) waitExit(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		p.t.Fatalf("the agent did not exit within %s:\n%s", timeout, p.stderr)
+		return -1
+	}
+}
+
+// signal sends sig to the agent.
+func (p *watchProc) signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// childEvent is one line the child's "wait" action wrote: a PID and
+// "started" or a signal's name.
+type childEvent struct {
+	pid  int
+	what string
+}
+
+// events reads the child's events file.
+func events(path string) []childEvent {
+	var out []childEvent
+	for _, line := range strings.Split(readOrEmpty(path), "\n") {
+		pid, what, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(pid)
+		out = append(out, childEvent{n, what})
+	}
+	return out
+}
+
+// started returns the PIDs of the children that started, in order.
+func started(path string) []int {
+	var pids []int
+	for _, ev := range events(path) {
+		if ev.what == "started" {
+			pids = append(pids, ev.pid)
+		}
+	}
+	return pids
+}
+
+// hasEvent reports whether the child with pid recorded what.
+func hasEvent(path string, pid int, what string) bool {
+	for _, ev := range events(path) {
+		if ev.pid == pid && ev.what == what {
+			return true
+		}
+	}
+	return false
+}
+
+// eventsString shows the events in a failure message.
+func eventsString(path string) string {
+	return strings.TrimSpace(readOrEmpty(path))
+}
