@@ -102,11 +102,21 @@ func renderOnce(ctx context.Context, sess *session, p *plan) ([]render.Result, e
 	if err := ctx.Err(); err != nil {
 		return nil, &ExitError{Code: ExitTempFail, Err: fmt.Errorf("deadline exceeded before writing; no file was written")}
 	}
-	results, err := render.WriteAll(files)
+	results, err := writeOutputs(files, "no file was changed")
 	if err != nil {
-		return nil, &ExitError{Code: ExitCantCreat, Err: fmt.Errorf("%w; no file was changed", err)}
+		return nil, err
 	}
 	sess.log.Debug("render complete", "files", len(results), "secrets", len(secrets), "took", time.Since(start).Round(time.Microsecond))
+	return results, nil
+}
+
+// writeOutputs writes files all or none. A failure carries ExitCantCreat
+// and says what it means for the caller ("no file was changed", …).
+func writeOutputs(files []render.File, consequence string) ([]render.Result, error) {
+	results, err := render.WriteAll(files)
+	if err != nil {
+		return nil, &ExitError{Code: ExitCantCreat, Err: fmt.Errorf("%w; %s", err, consequence)}
+	}
 	return results, nil
 }
 

@@ -156,9 +156,9 @@ func (r *runner) prepare(ctx context.Context, name string) (string, []string, er
 	if err := ctx.Err(); err != nil {
 		return "", nil, &ExitError{Code: ExitTempFail, Err: fmt.Errorf("deadline of %s exceeded before writing; nothing was written or started", r.s.Timeout)}
 	}
-	results, err := render.WriteAll(files)
+	results, err := writeOutputs(files, "no file was changed and nothing was started")
 	if err != nil {
-		return "", nil, &ExitError{Code: ExitCantCreat, Err: fmt.Errorf("%w; no file was changed and nothing was started", err)}
+		return "", nil, err
 	}
 	for _, res := range results {
 		r.log.Debug("file", "path", res.Path, "bytes", res.Bytes, "changed", res.Changed)

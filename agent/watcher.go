@@ -333,9 +333,9 @@ func (w *watcher) apply(ctx context.Context, p *plan, secrets map[string]*keyvau
 		_, statErr := os.Lstat(f.Path)
 		existed[i] = statErr == nil
 	}
-	results, err := render.WriteAll(files)
+	results, err := writeOutputs(files, "no file was changed")
 	if err != nil {
-		return &ExitError{Code: ExitCantCreat, Err: fmt.Errorf("%w; no file was changed", err)}
+		return err
 	}
 	w.plan, w.deps, w.secrets = p, deps, secrets
 	w.mu.Lock()
