@@ -84,7 +84,7 @@ type certView struct {
 func (v *certView) KeyPEM() (string, error) {
 	k, err := v.b.KeyPEM()
 	if err != nil {
-		return "", fmt.Errorf("certificate %q: %w (its Key Vault policy must mark the key exportable)", v.name, err)
+		return "", templates.SafeError(fmt.Errorf("certificate %q: %w (its Key Vault policy must mark the key exportable)", v.name, err))
 	}
 	return string(k), nil
 }
@@ -105,7 +105,7 @@ func (v *certView) RootPEM() string { return string(v.b.RootPEM()) }
 func (v *certView) PFX() (string, error) {
 	p, err := v.b.PFX("")
 	if err != nil {
-		return "", fmt.Errorf("certificate %q: %w", v.name, err)
+		return "", templates.SafeError(fmt.Errorf("certificate %q: %w", v.name, err))
 	}
 	return string(p), nil
 }

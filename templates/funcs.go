@@ -34,7 +34,7 @@ type execution struct {
 func (x *execution) lookup(name string) (Secret, error) {
 	s, ok := x.secrets[name]
 	if !ok {
-		return Secret{}, fmt.Errorf("secret %q is not defined", name)
+		return Secret{}, shown(fmt.Errorf("secret %q is not defined", name))
 	}
 	return s, nil
 }
@@ -83,7 +83,8 @@ func (x *execution) funcMap(extra template.FuncMap) template.FuncMap {
 				if err != nil {
 					return nil, err
 				}
-				return sf(s)
+				v, err := sf(s)
+				return v, shown(err)
 			}
 			continue
 		}
@@ -97,7 +98,8 @@ func (x *execution) funcMap(extra template.FuncMap) template.FuncMap {
 				if err != nil {
 					return nil, err
 				}
-				return pf(a, b)
+				v, err := pf(a, b)
+				return v, shown(err)
 			}
 			continue
 		}
@@ -113,7 +115,7 @@ func (x *execution) toJSON(v any) (string, error) {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// The encoder's message names types, never string contents.
-		return "", fmt.Errorf("toJSON: %w", err)
+		return "", shown(fmt.Errorf("toJSON: %w", err))
 	}
 	out := strings.TrimSuffix(b.String(), "\n")
 	if s, ok := v.(string); ok {
@@ -131,7 +133,7 @@ func (x *execution) fromJSON(s string) (any, error) {
 	err := dec.Decode(&v)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
-			return nil, fmt.Errorf("fromJSON: value is not valid JSON: data after the end at byte %d", dec.InputOffset())
+			return nil, shown(fmt.Errorf("fromJSON: value is not valid JSON: data after the end at byte %d", dec.InputOffset()))
 		}
 		if x.red.has(s) {
 			x.red.addTree(v)
@@ -140,12 +142,12 @@ func (x *execution) fromJSON(s string) (any, error) {
 	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		return nil, fmt.Errorf("fromJSON: value is not valid JSON: syntax error at byte %d", syn.Offset)
+		return nil, shown(fmt.Errorf("fromJSON: value is not valid JSON: syntax error at byte %d", syn.Offset))
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, errors.New("fromJSON: value is not valid JSON: unexpected end")
+		return nil, shown(errors.New("fromJSON: value is not valid JSON: unexpected end"))
 	}
-	return nil, errors.New("fromJSON: value is not valid JSON")
+	return nil, shown(errors.New("fromJSON: value is not valid JSON"))
 }
 
 // b64dec decodes standard, padded base64. Its error gives the offset only.
@@ -154,9 +156,9 @@ func (x *execution) b64dec(s string) (string, error) {
 	if err != nil {
 		var corrupt base64.CorruptInputError
 		if errors.As(err, &corrupt) {
-			return "", fmt.Errorf("b64dec: value is not valid base64: bad byte at offset %d", int64(corrupt))
+			return "", shown(fmt.Errorf("b64dec: value is not valid base64: bad byte at offset %d", int64(corrupt)))
 		}
-		return "", errors.New("b64dec: value is not valid base64")
+		return "", shown(errors.New("b64dec: value is not valid base64"))
 	}
 	x.red.addDerived(s, string(out))
 	return string(out), nil
@@ -165,7 +167,7 @@ func (x *execution) b64dec(s string) (string, error) {
 // indent puts n spaces before every line of s, the first one included.
 func (x *execution) indent(n int, s string) (string, error) {
 	if n < 0 {
-		return "", fmt.Errorf("indent: negative width %d", n)
+		return "", shown(fmt.Errorf("indent: negative width %d", n))
 	}
 	pad := strings.Repeat(" ", n)
 	out := pad + strings.ReplaceAll(s, "\n", "\n"+pad)

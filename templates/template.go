@@ -116,7 +116,7 @@ func (t *Template) Execute(secrets map[string]Secret) (out []byte, err error) {
 	tmpl.Funcs(x.funcMap(t.extra))
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, data); err != nil {
-		return nil, &ExecError{Template: t.name, msg: x.red.redact(err.Error())}
+		return nil, &ExecError{Template: t.name, msg: x.red.redact(safeMessage(err))}
 	}
 	return b.Bytes(), nil
 }
