@@ -81,8 +81,19 @@ func cmdCheck(ctx context.Context, inv *invocation, args []string) error {
 		return err
 	}
 	defer sess.close()
-	_, got, ferr := sess.fetchAll(ctx)
+	secrets, got, ferr := sess.fetchAll(ctx)
 	rows := checkRows(sess, got, ferr)
+	// Render every output in memory, as render would, so that a template
+	// failing on the real values fails the check too. Nothing is written.
+	var renderErr error
+	if ferr == nil {
+		p.certs.log = sess.log
+		if _, err := p.renderFiles(secrets); err != nil {
+			renderErr = err
+		} else if _, err := renderEnvValues(p, secrets); err != nil {
+			renderErr = withCode(ExitDataErr, err)
+		}
+	}
 	if output == "json" {
 		enc := json.NewEncoder(inv.stdout)
 		enc.SetIndent("", "  ")
@@ -91,6 +102,9 @@ func cmdCheck(ctx context.Context, inv *invocation, args []string) error {
 		}
 	} else {
 		writeCheckTable(inv.stdout, rows)
+	}
+	if renderErr != nil {
+		return renderErr
 	}
 	for _, r := range rows {
 		if r.Certificate != nil && r.Status == "error" && ferr == nil {

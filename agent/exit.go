@@ -9,16 +9,17 @@ import (
 // table, and each failure kind maps to exactly one code.
 const (
 	ExitOK          = 0
-	ExitFailure     = 1  // a check found problems (agent check), nothing else
-	ExitUsage       = 64 // bad command line or invalid AGENT_* setting
-	ExitDataErr     = 65 // invalid manifest, template or seed
-	ExitNoInput     = 66 // a referenced secret is missing, disabled, expired or not yet valid; manifest not found
-	ExitUnavailable = 69 // no credential source worked, or Azure could not be reached
-	ExitSoftware    = 70 // internal error (a bug)
-	ExitCantCreat   = 73 // an output file could not be written
-	ExitTempFail    = 75 // throttled, server errors or deadline exceeded after retries
-	ExitNoPerm      = 77 // authentication failed or access denied
-	ExitConfig      = 78 // configuration the agent cannot use (credential files, users, ...)
+	ExitFailure     = 1   // a check found problems (agent check), nothing else
+	ExitUsage       = 64  // bad command line or invalid AGENT_* setting
+	ExitDataErr     = 65  // invalid manifest, template or seed
+	ExitNoInput     = 66  // a referenced secret is missing, disabled, expired or not yet valid; manifest not found
+	ExitUnavailable = 69  // no credential source worked, or Azure could not be reached
+	ExitSoftware    = 70  // internal error (a bug)
+	ExitCantCreat   = 73  // an output file could not be written
+	ExitTempFail    = 75  // throttled, server errors or deadline exceeded after retries
+	ExitNoPerm      = 77  // authentication failed or access denied
+	ExitConfig      = 78  // configuration the agent cannot use (credential files, users, ...)
+	ExitInterrupted = 130 // SIGINT or SIGTERM arrived before a one-shot run finished
 	ExitNotExec     = 126
 	ExitNotFound    = 127
 )

@@ -117,3 +117,31 @@ func TestUnchangedNotRewritten(t *testing.T) {
 		t.Errorf("unchanged file was replaced")
 	}
 }
+
+// TestCheckRendersTemplates: agent check fails, as render would, on a
+// template that fails with the real values, and writes nothing.
+func TestCheckRendersTemplates(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeSPFiles(t, dir)
+	e := startEmulator(t, seedText("", ""), dir)
+	m := writeFile(t, dir, "agent.yaml", `
+version: 1
+vaults:
+  main: {url: https://contoso.vault.azure.net}
+secrets:
+  db: main/db-password
+files:
+  - path: out/x.txt
+    template: '{{ (secret "db" | fromJSON).password }}'
+`)
+	r := runAgent(t, e, nil, "check", "-m", m)
+	expectCode(t, r, 65)
+	if !strings.Contains(r.stderr, "files[0]") || !strings.Contains(r.stderr, "not valid JSON") {
+		t.Errorf("check does not report the template failure:\n%s", r.stderr)
+	}
+	if fileExists(filepath.Join(dir, "out")) {
+		t.Errorf("check wrote output")
+	}
+	assertNoLeak(t, r.stdout+r.stderr)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -102,7 +103,7 @@ func renderOnce(ctx context.Context, sess *session, p *plan) ([]render.Result, e
 	if err := ctx.Err(); err != nil {
 		return nil, &ExitError{Code: ExitTempFail, Err: fmt.Errorf("deadline exceeded before writing; no file was written")}
 	}
-	results, err := writeOutputs(files, "no file was changed")
+	results, err := writeOutputs(files, "no file was changed", sess.log)
 	if err != nil {
 		return nil, err
 	}
@@ -111,9 +112,16 @@ func renderOnce(ctx context.Context, sess *session, p *plan) ([]render.Result, e
 }
 
 // writeOutputs writes files all or none. A failure carries ExitCantCreat
-// and says what it means for the caller ("no file was changed", …).
-func writeOutputs(files []render.File, consequence string) ([]render.Result, error) {
+// and says what it means for the caller ("no file was changed", …). When
+// every file is already in place and only syncing a directory failed,
+// that is logged as a warning, not reported as a failure: the files were
+// changed, and saying otherwise would be wrong.
+func writeOutputs(files []render.File, consequence string, log *slog.Logger) ([]render.Result, error) {
 	results, err := render.WriteAll(files)
+	if err != nil && len(results) == len(files) && len(files) > 0 {
+		log.Warn("files written, but a directory could not be synced to disk", "err", err)
+		return results, nil
+	}
 	if err != nil {
 		return nil, &ExitError{Code: ExitCantCreat, Err: fmt.Errorf("%w; %s", err, consequence)}
 	}

@@ -156,7 +156,7 @@ func (r *runner) prepare(ctx context.Context, name string) (string, []string, er
 	if err := ctx.Err(); err != nil {
 		return "", nil, &ExitError{Code: ExitTempFail, Err: fmt.Errorf("deadline of %s exceeded before writing; nothing was written or started", r.s.Timeout)}
 	}
-	results, err := writeOutputs(files, "no file was changed and nothing was started")
+	results, err := writeOutputs(files, "no file was changed and nothing was started", r.log)
 	if err != nil {
 		return "", nil, err
 	}

@@ -112,7 +112,7 @@ func (s *session) fetchAll(ctx context.Context) (map[string]templates.Secret, ma
 	byName := make(map[string]*keyvault.Secret, len(s.m.Secrets))
 	out := make(map[string]templates.Secret, len(s.m.Secrets))
 	for name, sec := range s.m.Secrets {
-		if kv, ok := got[s.ref(sec)]; ok {
+		if kv, ok := got[keyvault.Key{Ref: s.ref(sec), Identity: sec.Identity}]; ok {
 			byName[name] = kv
 			out[name] = toTemplateSecret(name, kv)
 		}
@@ -206,6 +206,8 @@ func codeFor(e *keyvault.Error) int {
 		return ExitNoPerm
 	case errors.Is(e, keyvault.ErrThrottled), errors.Is(e, keyvault.ErrDeadline):
 		return ExitTempFail
+	case errors.Is(e, keyvault.ErrCanceled):
+		return ExitInterrupted
 	case errors.Is(e, keyvault.ErrUnavailable):
 		if e.Status >= 500 {
 			return ExitTempFail
@@ -221,7 +223,7 @@ func codeFor(e *keyvault.Error) int {
 // happen in one run: access problems first, then missing secrets, then an
 // unreachable Azure, then temporary failures.
 func moreSerious(a, b int) int {
-	rank := map[int]int{ExitNoPerm: 6, ExitConfig: 5, ExitNoInput: 4, ExitUnavailable: 3, ExitTempFail: 2, ExitSoftware: 1}
+	rank := map[int]int{ExitInterrupted: 7, ExitNoPerm: 6, ExitConfig: 5, ExitNoInput: 4, ExitUnavailable: 3, ExitTempFail: 2, ExitSoftware: 1}
 	if rank[b] > rank[a] {
 		return b
 	}

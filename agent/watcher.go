@@ -333,9 +333,21 @@ func (w *watcher) apply(ctx context.Context, p *plan, secrets map[string]*keyvau
 		_, statErr := os.Lstat(f.Path)
 		existed[i] = statErr == nil
 	}
-	results, err := writeOutputs(files, "no file was changed")
+	results, err := writeOutputs(files, "no file was changed", w.log)
 	if err != nil {
 		return err
+	}
+	if p != w.plan {
+		// A reloaded manifest may have dropped outputs: stop restoring them.
+		keep := make(map[string]bool, len(p.files))
+		for _, f := range p.files {
+			keep[f.spec.Path] = true
+		}
+		for path := range w.written {
+			if !keep[path] {
+				delete(w.written, path)
+			}
+		}
 	}
 	w.plan, w.deps, w.secrets = p, deps, secrets
 	w.mu.Lock()

@@ -47,7 +47,13 @@ func (w *watcher) runCommand(ctx context.Context, path string, oc *manifest.OnCh
 	cctx, cancel := context.WithTimeout(ctx, oc.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, oc.Command[0], oc.Command[1:]...)
-	cmd.Env = append(withoutVars(w.cfg.environ, credentialVars()), "AGENT_CHANGED_FILE="+path)
+	// Like the child of agent run: no agent credentials, including the
+	// variables the manifest's service principals read their secret from.
+	scrub := credentialVars()
+	if w.plan != nil {
+		scrub = append(scrub, secretEnvVars(w.plan.m)...)
+	}
+	cmd.Env = append(withoutVars(w.cfg.environ, scrub), "AGENT_CHANGED_FILE="+path)
 	cmd.Stdout, cmd.Stderr = w.cfg.output, w.cfg.output
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second

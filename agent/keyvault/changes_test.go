@@ -113,7 +113,7 @@ func holdAll(t testing.TB, f *keyvault.Fetcher, cred keyvault.Credential, n int)
 	}
 	held := make([]keyvault.Held, len(reqs))
 	for i, r := range reqs {
-		held[i] = keyvault.Held{Request: r, Secret: got[r.Ref]}
+		held[i] = keyvault.Held{Request: r, Secret: got[keyvault.Key{Ref: r.Ref, Identity: cred.Name()}]}
 	}
 	return held
 }
@@ -202,10 +202,11 @@ func TestCheckStrategies(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				s := got[keyvault.Key{Ref: r.Ref, Identity: cred.Name()}]
 				if tc.pin {
-					r.Ref.Version = got[r.Ref].Version
+					r.Ref.Version = s.Version
 				}
-				held = append(held, keyvault.Held{Request: r, Secret: got[keyvault.Ref{VaultURL: vaultURL, Name: secretName(i)}]})
+				held = append(held, keyvault.Held{Request: r, Secret: s})
 			}
 			first, err := c.Check(context.Background(), held)
 			if err != nil {

@@ -23,6 +23,7 @@ var (
 	ErrUnavailable    = errors.New("unavailable")
 	ErrAuthentication = errors.New("authentication failed")
 	ErrDeadline       = errors.New("deadline exceeded")
+	ErrCanceled       = errors.New("interrupted")
 	ErrHostNotAllowed = errors.New("host not allowed")
 )
 
@@ -100,6 +101,8 @@ func classify(ref Ref, identity string, err error) *Error {
 		}
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Kind = ErrDeadline
+	case errors.Is(err, context.Canceled):
+		e.Kind = ErrCanceled
 	case isCredentialError(err):
 		e.Kind, e.Detail = ErrAuthentication, credential.Describe(err)
 	default:

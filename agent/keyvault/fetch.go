@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,14 @@ type Credential interface {
 }
 
 var _ Credential = (*credential.Credential)(nil)
+
+// Key names one fetched secret: a reference read with an identity. The
+// same reference read with two identities is two fetches, and one may be
+// refused while the other succeeds.
+type Key struct {
+	Ref      Ref
+	Identity string
+}
 
 // Request asks for one reference with one identity.
 type Request struct {
@@ -156,7 +165,8 @@ func (f *Fetcher) client(vault string, cred Credential) (*vaultClient, error) {
 	o := &azsecrets.ClientOptions{}
 	o.Retry = f.opts.Retry
 	vc := &vaultClient{cred: cred, ready: make(chan struct{}), sem: make(chan struct{}, f.opts.Concurrency)}
-	o.PerCallPolicies = []policy.Policy{hostGuard{suffix: f.opts.Suffix}}
+	host := strings.ToLower(strings.TrimSuffix(mustHost(vault), ":443"))
+	o.PerCallPolicies = []policy.Policy{hostGuard{suffix: f.opts.Suffix, host: host}}
 	o.PerRetryPolicies = []policy.Policy{authorizedSignal{vc}}
 	if f.opts.Observe != nil {
 		o.PerRetryPolicies = append(o.PerRetryPolicies, observer{f.opts.Observe})
@@ -176,15 +186,11 @@ func (f *Fetcher) client(vault string, cred Credential) (*vaultClient, error) {
 // Fetch gets every request's secret. Identical requests are fetched once.
 // It returns every secret it got, and an Errors listing each reference that
 // failed (nil when none did).
-func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) (map[Ref]*Secret, error) {
-	type key struct {
-		ref      Ref
-		identity string
-	}
-	unique := map[key]Request{}
-	var order []key
+func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) (map[Key]*Secret, error) {
+	unique := map[Key]Request{}
+	var order []Key
 	for _, r := range reqs {
-		k := key{r.Ref, r.Credential.Name()}
+		k := Key{r.Ref, r.Credential.Name()}
 		if prev, ok := unique[k]; ok {
 			prev.AllowExpired = prev.AllowExpired && r.AllowExpired
 			unique[k] = prev
@@ -196,7 +202,7 @@ func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) (map[Ref]*Secret, e
 
 	var (
 		mu   sync.Mutex
-		out  = make(map[Ref]*Secret, len(unique))
+		out  = make(map[Key]*Secret, len(unique))
 		errs Errors
 		wg   sync.WaitGroup
 	)
@@ -205,7 +211,9 @@ func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) (map[Ref]*Secret, e
 		req := unique[k]
 		vc, err := f.client(req.Ref.VaultURL, req.Credential)
 		if err != nil {
-			errs = append(errs, classify(req.Ref, k.identity, err))
+			mu.Lock()
+			errs = append(errs, classify(req.Ref, k.Identity, err))
+			mu.Unlock()
 			continue
 		}
 		if !warmed[req.Credential] {
@@ -223,7 +231,7 @@ func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) (map[Ref]*Secret, e
 				errs = append(errs, err)
 				return
 			}
-			out[req.Ref] = s
+			out[k] = s
 		}()
 	}
 	wg.Wait()
@@ -258,6 +266,9 @@ func (f *Fetcher) fetchOne(ctx context.Context, vc *vaultClient, req Request) (*
 	select {
 	case vc.sem <- struct{}{}:
 	case <-ctx.Done():
+		if first {
+			vc.release() // the others must not wait for a request never sent
+		}
 		return nil, classify(req.Ref, vc.cred.Name(), ctx.Err())
 	}
 	start := time.Now()
@@ -362,4 +373,13 @@ func isCredentialError(err error) bool {
 	var ce *credential.ConfigError
 	var afe *azidentity.AuthenticationFailedError
 	return errors.As(err, &ae) || errors.As(err, &ns) || errors.As(err, &ce) || errors.As(err, &afe)
+}
+
+// mustHost returns the host of a vault URL already checked by checkHostURL.
+func mustHost(vault string) string {
+	u, err := url.Parse(vault)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }

@@ -28,7 +28,7 @@ func TestFetchDeduplicatesAndChallengesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 40 {
-		if s := got[keyvault.Ref{VaultURL: vaultURL, Name: secretName(i)}]; s == nil || s.Value != value(i) || len(s.Version) != 32 {
+		if s := got[keyvault.Key{Ref: keyvault.Ref{VaultURL: vaultURL, Name: secretName(i)}, Identity: "reader"}]; s == nil || s.Value != value(i) || len(s.Version) != 32 {
 			t.Fatalf("secret %d: %+v", i, s)
 		}
 	}
@@ -118,7 +118,7 @@ func TestFetchExpiryAndNotBefore(t *testing.T) {
 		t.Errorf("error quotes a value: %v", err)
 	}
 	got, err := f.Fetch(context.Background(), []keyvault.Request{{Ref: ref("old"), Credential: cred, AllowExpired: true}})
-	if err != nil || got[ref("old")].Value != "expired-VALUE" {
+	if s := got[keyvault.Key{Ref: ref("old"), Identity: "reader"}]; err != nil || s == nil || s.Value != "expired-VALUE" {
 		t.Errorf("allowExpired: %v", err)
 	}
 }
@@ -139,6 +139,8 @@ func TestHostGuardStopsTokens(t *testing.T) {
 		{"https://evil.example.com/secrets", false},
 		{"https://big.vault.azure.net.evil.com/secrets", false},
 		{"https://a.b.vault.azure.net/secrets", false},
+		{"https://other.vault.azure.net/secrets?$skiptoken=x", false}, // a nextLink to another vault
+		{"https://BIG.vault.azure.net/secrets", true},
 		{"https://vault.azure.net/secrets", false},
 	}
 	for _, tc := range cases {
@@ -148,7 +150,7 @@ func TestHostGuardStopsTokens(t *testing.T) {
 			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
 		})
 		pl := runtime.NewPipeline("test", "v1", runtime.PipelineOptions{}, &policy.ClientOptions{
-			PerCallPolicies: []policy.Policy{keyvault.HostGuard("vault.azure.net")},
+			PerCallPolicies: []policy.Policy{keyvault.HostGuard("vault.azure.net", "big.vault.azure.net")},
 			Transport:       transport,
 			Retry:           policy.RetryOptions{MaxRetries: -1},
 		})

@@ -8,14 +8,21 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-// hostGuard refuses any request that is not https to a host under the
-// cloud's Key Vault suffix, before a token is attached to it.
-type hostGuard struct{ suffix string }
+// hostGuard refuses any request that is not https to the client's own
+// vault host, before a token is attached to it: a nextLink naming another
+// host (even another vault, which the same token would open) is refused.
+type hostGuard struct {
+	suffix string
+	host   string // the vault's host, lower case, without :443; "" = any vault
+}
 
 func (g hostGuard) Do(req *policy.Request) (*http.Response, error) {
 	u := req.Raw().URL
 	if err := checkHost(u.Scheme, u.Host, g.suffix); err != nil {
 		return nil, err
+	}
+	if h := strings.ToLower(strings.TrimSuffix(u.Host, ":443")); g.host != "" && h != g.host {
+		return nil, &hostError{host: u.Host, why: "is not the vault this client reads (" + g.host + ")"}
 	}
 	return req.Next()
 }
