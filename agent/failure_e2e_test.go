@@ -1,11 +1,15 @@
 package agent_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestDeadlineWritesNothing: the whole run is bounded by --timeout; when it
@@ -144,4 +148,34 @@ files:
 		t.Errorf("check wrote output")
 	}
 	assertNoLeak(t, r.stdout+r.stderr)
+}
+
+// TestInterruptedRender: SIGINT while secrets are being fetched exits 130
+// and writes nothing.
+func TestInterruptedRender(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeSPFiles(t, dir)
+	e := startEmulator(t, seedText("latency: 3s\n", ""), dir)
+	m := writeFile(t, dir, "agent.yaml", contosoManifest)
+	cmd := exec.Command(agentBin, "render", "-m", m)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, e.Env()...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // let it reach Key Vault; the emulator holds each request 3 s
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr does not say interrupted:\n%s", stderr.String())
+	}
+	if fileExists(filepath.Join(dir, "out")) {
+		t.Errorf("an interrupted render wrote files")
+	}
 }
