@@ -53,5 +53,5 @@ func BenchmarkRunTrue(b *testing.B) {
 		b.Errorf("%d GETs in %d runs, want %d per run", got, b.N, n)
 	}
 	b.ReportMetric(float64(st.Kinds["get"])/float64(b.N), "gets/op")
-	b.ReportMetric(float64(st.Kinds["imds"])/float64(b.N), "tokens/op")
+	b.ReportMetric(float64(st.Kinds["imds"])/float64(b.N), "imds-requests/op")
 }
