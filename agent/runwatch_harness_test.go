@@ -1,10 +1,7 @@
 package agent_test
 
 import (
-	"io"
 	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,37 +16,7 @@ import (
 // with SIGTERM when the test ends.
 func startRunWatch(t testing.TB, e *emulator.Emulator, extra []string, args ...string) *watchProc {
 	t.Helper()
-	args = append([]string{"run", "--watch", "--listen", "127.0.0.1:0"}, args...)
-	cmd := exec.Command(agentBin, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, e.Env()...)
-	cmd.Env = append(cmd.Env, extra...)
-	p := &watchProc{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok {
-			p.code = ee.ExitCode()
-		}
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.stop() })
-	addrRE := regexp.MustCompile(`msg="serving health and metrics" addr=(\S+)`)
-	waitFor(t, 20*time.Second, "the agent's listener", func() bool {
-		if m := addrRE.FindStringSubmatch(p.stderr.String()); m != nil {
-			p.addr = m[1]
-			return true
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("agent run --watch exited with %d:\n%s", p.code, p.stderr)
-		default:
-		}
-		return false
-	})
-	return p
+	return startListening(t, e, extra, append([]string{"run", "--watch", "--listen", "127.0.0.1:0"}, args...))
 }
 
 // waitExit waits for the agent to exit by itself and returns its code.

@@ -104,7 +104,13 @@ type watchProc struct {
 // its listener. It is stopped with SIGTERM when the test ends.
 func startWatch(t testing.TB, e *emulator.Emulator, extra []string, args ...string) *watchProc {
 	t.Helper()
-	args = append([]string{"watch", "--listen", "127.0.0.1:0"}, args...)
+	return startListening(t, e, extra, append([]string{"watch", "--listen", "127.0.0.1:0"}, args...))
+}
+
+// startListening starts the agent with args, which make it serve health
+// and metrics, and waits until it logs the listener's address.
+func startListening(t testing.TB, e *emulator.Emulator, extra, args []string) *watchProc {
+	t.Helper()
 	cmd := exec.Command(agentBin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, e.Env()...)
 	cmd.Env = append(cmd.Env, extra...)
@@ -129,7 +135,7 @@ func startWatch(t testing.TB, e *emulator.Emulator, extra []string, args ...stri
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("agent watch exited with %d:\n%s", p.code, p.stderr)
+			t.Fatalf("agent %s exited with %d:\n%s", args[0], p.code, p.stderr)
 		default:
 		}
 		return false
