@@ -16,9 +16,7 @@ import (
 // passes, no file is written and the exit code is 75.
 func TestDeadlineWritesNothing(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeSPFiles(t, dir)
-	e := startEmulator(t, seedText("latency: 700ms\n", ""), dir)
+	dir, e := startContoso(t, "latency: 700ms\n")
 	m := writeFile(t, dir, "agent.yaml", contosoManifest)
 	r := runAgent(t, e, nil, "render", "-m", m, "--timeout", "1s")
 	expectCode(t, r, 75)
@@ -33,9 +31,7 @@ func TestDeadlineWritesNothing(t *testing.T) {
 // content, and the error names the file and the manifest line.
 func TestOneBadTemplateWritesNothing(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeSPFiles(t, dir)
-	e := startEmulator(t, seedText("", ""), dir)
+	dir, e := startContoso(t, "")
 	var b strings.Builder
 	b.WriteString("version: 1\nvaults:\n  main: {url: https://contoso.vault.azure.net}\nsecrets:\n  db: main/db-password\nfiles:\n")
 	for i := 0; i < 10; i++ {
@@ -72,9 +68,7 @@ func TestOneBadTemplateWritesNothing(t *testing.T) {
 // other file changes.
 func TestUnwritablePath(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeSPFiles(t, dir)
-	e := startEmulator(t, seedText("", ""), dir)
+	dir, e := startContoso(t, "")
 	writeFile(t, dir, "blocker", "a regular file where a directory should be")
 	m := writeFile(t, dir, "agent.yaml", `
 version: 1
@@ -102,9 +96,7 @@ files:
 // every file unchanged and keeps the inode.
 func TestUnchangedNotRewritten(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeSPFiles(t, dir)
-	e := startEmulator(t, seedText("", ""), dir)
+	dir, e := startContoso(t, "")
 	m := writeFile(t, dir, "agent.yaml", contosoManifest)
 	expectCode(t, runAgent(t, e, nil, "render", "-m", m), 0)
 	before, err := os.Stat(filepath.Join(dir, "out/db.txt"))
@@ -126,9 +118,7 @@ func TestUnchangedNotRewritten(t *testing.T) {
 // template that fails with the real values, and writes nothing.
 func TestCheckRendersTemplates(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeSPFiles(t, dir)
-	e := startEmulator(t, seedText("", ""), dir)
+	dir, e := startContoso(t, "")
 	m := writeFile(t, dir, "agent.yaml", `
 version: 1
 vaults:
@@ -154,9 +144,7 @@ files:
 // and writes nothing.
 func TestInterruptedRender(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeSPFiles(t, dir)
-	e := startEmulator(t, seedText("latency: 3s\n", ""), dir)
+	dir, e := startContoso(t, "latency: 3s\n")
 	m := writeFile(t, dir, "agent.yaml", contosoManifest)
 	cmd := exec.Command(agentBin, "render", "-m", m)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, e.Env()...)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kv-agent/agent/agent/emulator"
 	"github.com/kv-agent/agent/agent/emulator/kvserver"
 )
 
@@ -318,6 +319,16 @@ func assertNoLeak(t *testing.T, out string) {
 			t.Errorf("output contains the secret value %q:\n%s", v, out)
 		}
 	}
+}
+
+// startContoso starts the tests' usual emulator (seedText with top added
+// at the top level) in a new directory holding the service principal's
+// files, and returns both.
+func startContoso(t *testing.T, top string) (string, *emulator.Emulator) {
+	t.Helper()
+	dir := t.TempDir()
+	writeSPFiles(t, dir)
+	return dir, startEmulator(t, seedText(top, ""), dir)
 }
 
 // writeSPFiles writes the service principal's certificate (public, for the
