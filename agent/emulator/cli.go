@@ -126,6 +126,9 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUnavailable
 	}
 	defer em.Close()
+	// The line comes first: the env file is the readiness signal scripts
+	// wait for, and once it exists everything else has been said.
+	fmt.Fprintf(stderr, "agent emulator: listening on %s\n", em.URL())
 	if err := writeEnvFile(*envFile, em.Env(), 0o644); err != nil {
 		fmt.Fprintf(stderr, "agent: error: %v\n", err)
 		return exitCantCreat
@@ -134,7 +137,6 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "agent: error: %v\n", err)
 		return exitCantCreat
 	}
-	fmt.Fprintf(stderr, "agent emulator: listening on %s\n", em.URL())
 	<-ctx.Done()
 	shutdown := time.Now()
 	_ = em.Close()
