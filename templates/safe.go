@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -33,19 +34,22 @@ func shown(err error) error {
 // names, types and numbers. Any other message from text/template may print
 // a value (for example "range can't iterate over <value>"), so its details
 // are withheld even after redaction, which cannot know values computed by
-// built-ins such as printf or slice.
-var safeTails = regexp.MustCompile(`^(?:` + strings.Join([]string{
-	`can't evaluate field \w+ in type [\w.\[\]*{} ]+`,
-	`wrong type for value; expected [\w.\[\]*{} ]+; got [\w.\[\]*{} ]+`,
-	`wrong number of args for \w+: want \d+ got \d+`,
-	`nil pointer evaluating [\w.\[\]*{} ]+\.\w+`,
-	`map has no entry for key "[\w.-]*"`,
-	`nil data; no entry for key "[\w.-]*"`,
-	`error calling (?:index|slice|len|eq|ne|lt|le|gt|ge|call): [^"%]*`,
-	`(?:incompatible|invalid) types? for comparison`,
-	`can't call method/function "\w+" with \d+ results`,
-	`can't give argument to non-function [\w.$]+`,
-}, "|") + `)$`)
+// built-ins such as printf or slice. It is compiled on first use: only a
+// failing template needs it, and compiling costs start-up time.
+var safeTails = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:` + strings.Join([]string{
+		`can't evaluate field \w+ in type [\w.\[\]*{} ]+`,
+		`wrong type for value; expected [\w.\[\]*{} ]+; got [\w.\[\]*{} ]+`,
+		`wrong number of args for \w+: want \d+ got \d+`,
+		`nil pointer evaluating [\w.\[\]*{} ]+\.\w+`,
+		`map has no entry for key "[\w.-]*"`,
+		`nil data; no entry for key "[\w.-]*"`,
+		`error calling (?:index|slice|len|eq|ne|lt|le|gt|ge|call): [^"%]*`,
+		`(?:incompatible|invalid) types? for comparison`,
+		`can't call method/function "\w+" with \d+ results`,
+		`can't give argument to non-function [\w.$]+`,
+	}, "|") + `)$`)
+})
 
 // withheld replaces a message's details that may hold a value.
 const withheld = redactedMark + " (details withheld: they may contain a secret value)"
@@ -74,7 +78,7 @@ func safeMessage(err error) string {
 		return withheld
 	}
 	prefix, tail := msg[:i+j+1], msg[i+j+3:]
-	if safeTails.MatchString(tail) {
+	if safeTails().MatchString(tail) {
 		return msg
 	}
 	return prefix + ": " + withheld

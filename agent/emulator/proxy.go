@@ -25,7 +25,7 @@ const imdsHost = "169.254.169.254"
 // isVaultHost reports whether host is <vault>.<suffix> for a served suffix.
 func isVaultHost(host string) bool {
 	label, suffix, ok := strings.Cut(host, ".")
-	return ok && contains(vaultSuffixes, suffix) && vaultNameRe.MatchString(label)
+	return ok && contains(vaultSuffixes, suffix) && isVaultName(label)
 }
 
 // servesTLS reports whether CONNECT to host is answered by the emulator.

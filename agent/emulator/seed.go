@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -83,11 +82,6 @@ type Federation struct {
 	Key      crypto.PublicKey // verifies the token; nil: the emulator's own issuer key
 }
 
-var (
-	guidRe      = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	identNameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$`)
-)
-
 // LoadSeed reads and parses a seed file. Errors name the file as given.
 func LoadSeed(path string) (*Seed, error) {
 	data, err := os.ReadFile(path)
@@ -130,7 +124,7 @@ func (d *decoder) seed(root *yaml.Node) *Seed {
 	d.mapping(root, "", known, func(key, path string, _, v *yaml.Node) {
 		switch key {
 		case "tenant":
-			if t, ok := d.name(v, path, guidRe, "a tenant ID (a GUID)"); ok {
+			if t, ok := d.name(v, path, isGUID, "a tenant ID (a GUID)"); ok {
 				s.Tenant = strings.ToLower(t)
 			}
 		case "tokenLifetime":
@@ -188,7 +182,7 @@ func (d *decoder) managedIdentities(n *yaml.Node, field string) ManagedIdentitie
 			ok := d.mapping(item, path, []string{"name", "clientId", "objectId", "resourceId"}, func(key, path string, _, v *yaml.Node) {
 				switch key {
 				case "name":
-					id.Name, _ = d.name(v, path, identNameRe, "a valid identity name (letters, digits, '.', '_', '-')")
+					id.Name, _ = d.name(v, path, isIdentityName, "a valid identity name (letters, digits, '.', '_', '-')")
 					nameNode = v
 				case "resourceId":
 					id.ResourceID, _ = d.str(v, path)
@@ -214,7 +208,7 @@ func (d *decoder) managedIdentities(n *yaml.Node, field string) ManagedIdentitie
 }
 
 func (d *decoder) guidField(v *yaml.Node, path, key string, id *ManagedIdentity) {
-	g, ok := d.name(v, path, guidRe, "a GUID")
+	g, ok := d.name(v, path, isGUID, "a GUID")
 	if !ok {
 		return
 	}
@@ -232,10 +226,10 @@ func (d *decoder) servicePrincipal(n *yaml.Node, field string) (ServicePrincipal
 	ok := d.mapping(n, field, known, func(key, path string, _, v *yaml.Node) {
 		switch key {
 		case "name":
-			sp.Name, _ = d.name(v, path, identNameRe, "a valid identity name (letters, digits, '.', '_', '-')")
+			sp.Name, _ = d.name(v, path, isIdentityName, "a valid identity name (letters, digits, '.', '_', '-')")
 			nameNode = v
 		case "clientId", "objectId":
-			if g, ok := d.name(v, path, guidRe, "a GUID"); ok {
+			if g, ok := d.name(v, path, isGUID, "a GUID"); ok {
 				if key == "clientId" {
 					sp.ClientID = strings.ToLower(g)
 				} else {

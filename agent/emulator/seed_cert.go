@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kv-agent/agent/agent/emulator/kvserver"
+	"github.com/kv-agent/agent/agent/kvname"
 	certgen "github.com/kv-agent/agent/certs"
 )
 
@@ -31,7 +32,7 @@ import (
 func (d *decoder) certificates(vault string, n *yaml.Node, field string, into map[string]kvserver.Secret) {
 	known := []string{"subject", "dnsNames", "keyType", "chainLength", "format", "exportable", "shuffle", "notBefore", "notAfter", "validFor"}
 	d.mapping(n, field, nil, func(name, path string, k, v *yaml.Node) {
-		if !secretNameRe.MatchString(name) {
+		if !kvname.Secret(name) {
 			d.errorf(k, path, "%q is not a valid certificate name (1-127 letters, digits and hyphens)", name)
 			return
 		}

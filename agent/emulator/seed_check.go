@@ -129,7 +129,7 @@ func (s *Seed) clone() *Seed {
 // checks with positions). It expects fillIDs to have run.
 func (s *Seed) validate() error {
 	var errs []error
-	if !guidRe.MatchString(s.Tenant) {
+	if !isGUID(s.Tenant) {
 		errs = append(errs, fmt.Errorf("tenant %q is not a GUID", s.Tenant))
 	}
 	names := map[string]bool{}
@@ -167,7 +167,7 @@ func (s *Seed) validate() error {
 	}
 	vaults := map[string]bool{}
 	for _, v := range s.Vaults {
-		if !vaultNameRe.MatchString(v.Name) {
+		if !isVaultName(v.Name) {
 			errs = append(errs, fmt.Errorf("vault name %q is not valid", v.Name))
 		}
 		if vaults[strings.ToLower(v.Name)] {

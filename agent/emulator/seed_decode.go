@@ -196,12 +196,12 @@ func (d *decoder) str(n *yaml.Node, field string) (string, bool) {
 }
 
 // name decodes a non-secret identifier and checks it against re.
-func (d *decoder) name(n *yaml.Node, field string, re *regexp.Regexp, want string) (string, bool) {
+func (d *decoder) name(n *yaml.Node, field string, valid func(string) bool, want string) (string, bool) {
 	s, ok := d.str(n, field)
 	if !ok {
 		return "", false
 	}
-	if !re.MatchString(s) {
+	if !valid(s) {
 		d.errorf(n, field, "%q is not %s", s, want)
 		return "", false
 	}

@@ -63,7 +63,7 @@ func TestLoadSeed(t *testing.T) {
 		t.Errorf("system identity %+v", s.ManagedIdentities.System)
 	}
 	reports := s.ManagedIdentities.UserAssigned[1]
-	if !guidRe.MatchString(reports.ClientID) || !guidRe.MatchString(reports.ObjectID) || !strings.HasSuffix(reports.ResourceID, "/reports") {
+	if !isGUID(reports.ClientID) || !isGUID(reports.ObjectID) || !strings.HasSuffix(reports.ResourceID, "/reports") {
 		t.Errorf("derived IDs for reports: %+v", reports)
 	}
 	if again, _ := LoadSeed(path); again.ManagedIdentities.UserAssigned[1].ClientID != reports.ClientID {

@@ -1,19 +1,12 @@
 package emulator
 
 import (
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kv-agent/agent/agent/emulator/kvserver"
-)
-
-var (
-	// Vault names as Azure allows them: 3-24 characters, letters, digits
-	// and hyphens, starting with a letter. Hosts are matched lowercased.
-	vaultNameRe  = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$`)
-	secretNameRe = regexp.MustCompile(`^[0-9a-zA-Z-]{1,127}$`)
+	"github.com/kv-agent/agent/agent/kvname"
 )
 
 // Permissions an access rule may grant ("set" also allows updating
@@ -27,7 +20,7 @@ func (d *decoder) vaults(n *yaml.Node, field string) []kvserver.Vault {
 	var out []kvserver.Vault
 	seen := map[string]string{}
 	d.mapping(n, field, nil, func(key, path string, k, v *yaml.Node) {
-		if !vaultNameRe.MatchString(key) {
+		if !isVaultName(key) {
 			d.errorf(k, path, "%q is not a valid vault name (3-24 letters, digits and hyphens, starting with a letter)", key)
 			return
 		}
@@ -82,7 +75,7 @@ func (d *decoder) vaults(n *yaml.Node, field string) []kvserver.Vault {
 func (d *decoder) secrets(n *yaml.Node, field string) map[string]kvserver.Secret {
 	out := map[string]kvserver.Secret{}
 	d.mapping(n, field, nil, func(name, path string, k, v *yaml.Node) {
-		if !secretNameRe.MatchString(name) {
+		if !kvname.Secret(name) {
 			d.errorf(k, path, "%q is not a valid secret name (1-127 letters, digits and hyphens)", name)
 			return
 		}

@@ -4,23 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/kv-agent/agent/agent/kvname"
 )
 
 // prefix starts every reference; it is matched case-insensitively.
 const prefix = "@microsoft.keyvault"
-
-var (
-	// vaultNameRE is Key Vault's rule for vault names: 3-24 letters, digits
-	// and hyphens, starting with a letter, not ending with a hyphen.
-	vaultNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,22}[a-z0-9]$`)
-	// secretNameRE is Key Vault's rule for secret names.
-	secretNameRE = regexp.MustCompile(`^[0-9a-zA-Z-]{1,127}$`)
-	// versionRE is the shape of a secret version (32 hex digits).
-	versionRE = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
-)
 
 // Ref is one parsed reference. Exactly one of Host (SecretUri form) and
 // VaultName (VaultName form) is set.
@@ -237,17 +228,17 @@ func parseNamed(keys map[string]string) (Ref, string) {
 }
 
 func checkNameVersion(name, version string) string {
-	if !secretNameRE.MatchString(name) {
+	if !kvname.Secret(name) {
 		return "secret name in Key Vault reference must be 1-127 letters, digits and hyphens"
 	}
-	if version != "" && !versionRE.MatchString(version) {
+	if version != "" && !kvname.Version(strings.ToLower(version)) {
 		return "secret version in Key Vault reference must be 32 hexadecimal digits"
 	}
 	return ""
 }
 
 func validVaultName(s string) bool {
-	return vaultNameRE.MatchString(s) && !strings.Contains(s, "--")
+	return kvname.Vault(s)
 }
 
 // clip shortens what an error quotes from a reference, so that a value

@@ -4,16 +4,13 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kv-agent/agent/agent/kvname"
 	"go.yaml.in/yaml/v3"
 )
 
 var (
 	// secretEntryRE is the shape of the keys of "secrets", used by templates.
 	secretEntryRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
-	// kvSecretNameRE is Key Vault's rule for secret names.
-	kvSecretNameRE = regexp.MustCompile(`^[0-9a-zA-Z-]{1,127}$`)
-	// kvVersionRE is the shape of a Key Vault secret version.
-	kvVersionRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
 // secrets decodes the "secrets" mapping. Each entry is either the short
@@ -93,13 +90,13 @@ func (p *parser) shortSecret(n *yaml.Node, path string, s *Secret) {
 	if p.vaultRef(n, path, parts[0]) {
 		s.Identity = p.m.Vaults[parts[0]].Identity
 	}
-	if kvSecretNameRE.MatchString(parts[1]) {
+	if kvname.Secret(parts[1]) {
 		s.SecretName = parts[1]
 	} else {
 		p.errorf(n, path, "the secret name after %q is not a valid Key Vault secret name (1-127 letters, digits and hyphens)", parts[0]+"/")
 	}
 	if len(parts) == 3 {
-		if kvVersionRE.MatchString(parts[2]) {
+		if kvname.Version(parts[2]) {
 			s.Version = parts[2]
 		} else {
 			p.errorf(n, path, "the version is not a Key Vault secret version (32 lower-case hex digits)")
@@ -118,7 +115,7 @@ func (p *parser) vaultRef(n *yaml.Node, field, name string) bool {
 
 // checkSecretName checks a Key Vault secret name.
 func (p *parser) checkSecretName(n *yaml.Node, field, name string) bool {
-	if kvSecretNameRE.MatchString(name) {
+	if kvname.Secret(name) {
 		return true
 	}
 	p.errorf(n, field, "%q is not a valid Key Vault secret name (1-127 letters, digits and hyphens)", name)
@@ -127,7 +124,7 @@ func (p *parser) checkSecretName(n *yaml.Node, field, name string) bool {
 
 // checkVersion checks a Key Vault secret version.
 func (p *parser) checkVersion(n *yaml.Node, field, version string) bool {
-	if kvVersionRE.MatchString(version) {
+	if kvname.Version(version) {
 		return true
 	}
 	p.errorf(n, field, "%q is not a Key Vault secret version (32 lower-case hex digits)", version)

@@ -1,14 +1,10 @@
 package manifest
 
 import (
-	"regexp"
 	"strings"
-)
 
-// vaultNameRE is Key Vault's own rule for vault names (the first DNS label):
-// 3-24 letters, digits and hyphens, starting with a letter, not ending with
-// a hyphen. Consecutive hyphens are checked separately.
-var vaultNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,22}[a-z0-9]$`)
+	"github.com/kv-agent/agent/agent/kvname"
+)
 
 // vaults decodes the "vaults" mapping.
 func (p *parser) vaults(top *object) {
@@ -67,7 +63,7 @@ func (p *parser) vaultURL(raw string) (string, string) {
 	if !ok || strings.Contains(label, ".") {
 		return "", "is not a Key Vault URL for cloud " + p.m.Cloud.Name + " (expected https://NAME." + suffix + ")"
 	}
-	if !vaultNameRE.MatchString(label) || strings.Contains(label, "--") {
+	if !kvname.Vault(label) {
 		return "", "does not hold a valid vault name (3-24 letters, digits and single hyphens, starting with a letter)"
 	}
 	return "https://" + host, ""

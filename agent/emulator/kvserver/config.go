@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/kv-agent/agent/agent/kvname"
 )
 
 // Version is one version of a secret as configured (seeded).
@@ -107,11 +108,6 @@ func DefaultSuffixes() []string {
 }
 
 var (
-	secretNameRE = regexp.MustCompile(`^[0-9a-zA-Z-]{1,127}$`)
-	vaultNameRE  = regexp.MustCompile(`^[0-9a-zA-Z](?:[0-9a-zA-Z-]{0,61}[0-9a-zA-Z])?$`)
-)
-
-var (
 	validPermissions = map[string]bool{"get": true, "list": true, "set": true}
 	validFaultKinds  = map[string]bool{"500": true, "503": true, "429": true, "reset": true}
 )
@@ -150,12 +146,12 @@ func (cfg Config) validate() (Config, error) {
 }
 
 func (v Vault) validate() error {
-	if !vaultNameRE.MatchString(v.Name) {
+	if !isDNSLabel(v.Name) {
 		return fmt.Errorf("validate vault %q: name must be a DNS label of letters, digits and hyphens", v.Name)
 	}
 	seen := map[string]bool{}
 	for name, s := range v.Secrets {
-		if !secretNameRE.MatchString(name) {
+		if !kvname.Secret(name) {
 			return fmt.Errorf("validate vault %q: secret name %q must match ^[0-9a-zA-Z-]{1,127}$", v.Name, name)
 		}
 		key := strings.ToLower(name)
@@ -189,4 +185,19 @@ func (v Vault) validate() error {
 		}
 	}
 	return nil
+}
+
+// isDNSLabel reports whether s is a DNS label: 1 to 63 letters, digits and
+// hyphens, neither starting nor ending with a hyphen.
+func isDNSLabel(s string) bool {
+	if len(s) < 1 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/kv-agent/agent/agent/kvname"
 )
 
 // route is what a request asks for.
@@ -39,7 +41,7 @@ func parseRoute(method, path string) route {
 	if len(segs) == 2 {
 		second = segs[1]
 	}
-	if !secretNameRE.MatchString(name) {
+	if !kvname.Secret(name) {
 		e := errBadParameter("The secret name '%s' is invalid: it must match ^[0-9a-zA-Z-]+$ and be 1 to 127 characters long.", truncate(name, 127))
 		return route{err: &e}
 	}
