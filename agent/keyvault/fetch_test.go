@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -168,3 +169,44 @@ func TestHostGuardStopsTokens(t *testing.T) {
 type transportFunc func(*http.Request) (*http.Response, error)
 
 func (f transportFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// inFlight counts the requests a transport has in flight and remembers
+// the most it had at once.
+type inFlight struct {
+	next     http.RoundTripper
+	mu       sync.Mutex
+	now, max int
+}
+
+func (c *inFlight) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.now++
+	c.max = max(c.max, c.now)
+	c.mu.Unlock()
+	defer func() { c.mu.Lock(); c.now--; c.mu.Unlock() }()
+	return c.next.RoundTrip(r)
+}
+
+// TestFetchBoundsRequestsPerVault: a vault never has more than
+// Concurrency requests in flight, and the bound is used, not undershot.
+func TestFetchBoundsRequestsPerVault(t *testing.T) {
+	t.Parallel()
+	seed := seedFor(30, "") + "latency: 20ms\n"
+	e := startEmulator(t, seed)
+	counter := &inFlight{next: e.Client().Transport}
+	f := keyvault.New(keyvault.Options{Client: &http.Client{Transport: counter}, Concurrency: 5})
+	cred := spCred(t, e, "reader", readerClient, readerSecret)
+	var reqs []keyvault.Request
+	for i := range 30 {
+		reqs = append(reqs, keyvault.Request{Ref: keyvault.Ref{VaultURL: vaultURL, Name: secretName(i)}, Credential: cred})
+	}
+	got, err := f.Fetch(context.Background(), reqs)
+	if err != nil || len(got) != 30 {
+		t.Fatalf("got %d secrets, err %v", len(got), err)
+	}
+	// The token requests go through another client; only Key Vault's are
+	// counted here.
+	if counter.max != 5 {
+		t.Errorf("at most %d requests were in flight to the vault, want exactly the bound 5", counter.max)
+	}
+}
