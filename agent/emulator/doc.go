@@ -94,6 +94,11 @@
 // as for an identity that is not assigned. All values in the token
 // response are strings, and the Server header is IMDS's. The body of the
 // 410 answer is an emulator choice (Azure documents only the status).
+// Like IMDS, which caches the tokens of the machine's identities, the
+// emulator hands out the token it already issued for an identity and
+// resource (expires_in counting what is left) until half of its lifetime
+// is gone; when IMDS refreshes is not documented, so that point is an
+// emulator choice.
 //
 // The App Service endpoint serves api-version 2019-08-01 with
 // X-IDENTITY-HEADER and the client_id, principal_id, object_id and
@@ -122,7 +127,7 @@
 // # Admin endpoints
 //
 //	GET  /_emulator/stats                  Stats as JSON
-//	POST /_emulator/reset                  restore the seed, clear counters, restart the IMDS window
+//	POST /_emulator/reset                  restore the seed, clear counters and IMDS's token cache, restart the IMDS window
 //	GET  /_emulator/ca.pem                 the CA certificate
 //	GET  /_emulator/federated-token?sp=N   a workload-identity token for service principal N
 //	GET  /_emulator/health                 "ok"

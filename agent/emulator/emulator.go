@@ -67,6 +67,10 @@ type Emulator struct {
 
 	mu        sync.Mutex
 	imdsSince time.Time // start of the IMDS "unavailable" window
+	// imdsCache holds the managed-identity tokens IMDS has issued, by
+	// identity and resource: IMDS caches tokens and hands the same one to
+	// every caller on the machine (see imdsToken).
+	imdsCache map[imdsCacheKey]imdsCached
 }
 
 // Start starts an emulator listening on opts.Listen and returns once it
@@ -281,13 +285,15 @@ func (e *Emulator) Client() *http.Client {
 // Stats returns a snapshot of the request counters.
 func (e *Emulator) Stats() Stats { return e.stats.snapshot() }
 
-// Reset restores the seeded vault contents, clears the counters and
-// restarts the IMDS unavailability window. Tokens already issued stay valid.
+// Reset restores the seeded vault contents, clears the counters, empties
+// IMDS's token cache and restarts the IMDS unavailability window. Tokens
+// already issued stay valid.
 func (e *Emulator) Reset() {
 	e.kv.Reset()
 	e.stats.reset()
 	e.mu.Lock()
 	e.imdsSince = e.now()
+	e.imdsCache = nil
 	e.mu.Unlock()
 	e.log.Info("emulator reset")
 }

@@ -75,23 +75,58 @@ func (e *Emulator) imds(x *exchange, r *http.Request) {
 		return
 	}
 	x.identity = p.name
-	lifetime := e.lifetime(defaultMILifetime)
-	token, nbf, exp, err := e.tokens.accessToken(p, resource, lifetime)
+	tok, left, err := e.imdsToken(p, resource)
 	if err != nil {
 		x.json(http.StatusInternalServerError, imdsError{"unknown", "Failed to retrieve token from the Active directory"})
 		return
 	}
-	secs := strconv.FormatInt(int64(lifetime/time.Second), 10)
+	secs := strconv.FormatInt(int64(left/time.Second), 10)
 	x.json(http.StatusOK, imdsResponse{
-		AccessToken:  token,
+		AccessToken:  tok.token,
 		ClientID:     p.clientID,
 		ExpiresIn:    secs,
-		ExpiresOn:    strconv.FormatInt(exp.Unix(), 10),
+		ExpiresOn:    strconv.FormatInt(tok.exp.Unix(), 10),
 		ExtExpiresIn: secs,
-		NotBefore:    strconv.FormatInt(nbf.Unix(), 10),
+		NotBefore:    strconv.FormatInt(tok.nbf.Unix(), 10),
 		Resource:     resource,
 		TokenType:    "Bearer",
 	})
+}
+
+type imdsCacheKey struct{ identity, resource string }
+
+type imdsCached struct {
+	token    string
+	nbf, exp time.Time
+}
+
+// imdsToken returns p's token for resource. IMDS caches the tokens it gets
+// for the machine's identities and serves them until they near expiry; the
+// emulator serves a cached token while more than half of its lifetime is
+// left, so a second process on the machine gets the token the first one
+// got, as on Azure. left is the token's remaining lifetime (expires_in).
+func (e *Emulator) imdsToken(p *principal, resource string) (tok imdsCached, left time.Duration, err error) {
+	key := imdsCacheKey{p.name, resource}
+	now := e.now()
+	lifetime := e.lifetime(defaultMILifetime)
+	e.mu.Lock()
+	c, ok := e.imdsCache[key]
+	e.mu.Unlock()
+	if left := c.exp.Sub(now.Truncate(time.Second)); ok && left > lifetime/2 {
+		return c, left, nil
+	}
+	token, nbf, exp, err := e.tokens.accessToken(p, resource, lifetime)
+	if err != nil {
+		return imdsCached{}, 0, err
+	}
+	c = imdsCached{token, nbf, exp}
+	e.mu.Lock()
+	if e.imdsCache == nil {
+		e.imdsCache = map[imdsCacheKey]imdsCached{}
+	}
+	e.imdsCache[key] = c
+	e.mu.Unlock()
+	return c, lifetime, nil
 }
 
 // imdsUnavailable reports whether IMDS is inside its "going through

@@ -263,3 +263,45 @@ func TestAppServiceEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestIMDSCachesTokens: IMDS hands every caller on the machine the token
+// it already has for an identity and resource, until half its lifetime is
+// gone; Reset empties the cache.
+func TestIMDSCachesTokens(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
+	seed := testSeed(t)
+	seed.TokenLifetime = 10 * time.Minute
+	e := start(t, Options{Seed: seed, Now: clock.now})
+	get := func(url string) (token, expiresIn string) {
+		t.Helper()
+		status, _, body := do(t, e.Client(), newRequest(t, "GET", url, nil, "Metadata", "true"))
+		var tok map[string]string
+		if err := json.Unmarshal(body, &tok); err != nil || status != 200 {
+			t.Fatalf("IMDS %d: %s", status, body)
+		}
+		return tok["access_token"], tok["expires_in"]
+	}
+	first, in := get(imdsURL)
+	if in != "600" {
+		t.Errorf("first token expires_in %s, want 600", in)
+	}
+	clock.advance(4 * time.Minute)
+	again, in := get(imdsURL)
+	if again != first || in != "360" {
+		t.Errorf("after 4 of 10 minutes: same token %v, expires_in %s; want the cached token with 360 left", again == first, in)
+	}
+	if other, _ := get(strings.Replace(imdsURL, "vault.azure.net", "management.azure.com", 1)); other == first {
+		t.Error("a token for another resource is the cached Key Vault token")
+	}
+	clock.advance(2 * time.Minute)
+	fresh, in := get(imdsURL)
+	if fresh == first || in != "600" {
+		t.Errorf("after 6 of 10 minutes: new token %v, expires_in %s; want a new token with 600", fresh != first, in)
+	}
+	e.Reset()
+	clock.advance(time.Second) // tokens minted in the same second are identical
+	if afterReset, _ := get(imdsURL); afterReset == fresh {
+		t.Error("Reset kept the cached token")
+	}
+}
