@@ -1,15 +1,10 @@
 package agent_test
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/kv-agent/agent/agent/emulator"
 )
 
 // BenchmarkRunTrue measures `agent run -- /bin/true` (the built binary,
@@ -20,24 +15,11 @@ import (
 //	go test -run '^$' -bench BenchmarkRunTrue -benchtime 20x ./agent/
 func BenchmarkRunTrue(b *testing.B) {
 	const n = 50
-	dir := b.TempDir()
-	var seed strings.Builder
-	seed.WriteString("managedIdentities:\n  system: {}\nvaults:\n  bench:\n    access: [{identity: system, permissions: [get]}]\n    secrets:\n")
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	_, _, e, env := benchSetup(b, n, 5*time.Millisecond)
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(&seed, "      s%d: value-%d\n", i, i)
 		env = append(env, fmt.Sprintf("SECRET_%d=@Microsoft.KeyVault(SecretUri=https://bench.vault.azure.net/secrets/s%d)", i, i))
 	}
-	s, err := emulator.LoadSeed(writeFile(b, dir, "seed.yaml", seed.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := emulator.Start(context.Background(), emulator.Options{Seed: s, Latency: 5 * time.Millisecond})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	env = append(env, e.Env()...)
+	dir := b.TempDir() // no agent.yaml here: the references are all there is
 
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
