@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -314,13 +313,8 @@ func TestRunWatchKillTimeout(t *testing.T) {
 
 // alive reports whether a process with pid exists (and is not a zombie).
 func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(fields) > 0 && fields[0] != "Z"
+	st := procState(pid)
+	return st != 0 && st != 'Z'
 }
 
 // TestRunWatchReapsZombiesAsPID1: as PID 1 of a new PID namespace (a

@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"bytes"
 	"os"
 	"strconv"
 	"strings"
@@ -84,4 +85,37 @@ func hasEvent(path string, pid int, what string) bool {
 // eventsString shows the events in a failure message.
 func eventsString(path string) string {
 	return strings.TrimSpace(readOrEmpty(path))
+}
+
+// procState returns the state letter of process pid from /proc (R, S, T,
+// Z, ...), or 0 if it cannot be read.
+func procState(pid int) byte {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state ...; comm may hold spaces, so look after the last ')'.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 || i+2 >= len(data) {
+		return 0
+	}
+	return data[i+2]
+}
+
+// procParent returns the parent PID of process pid from /proc, or 0.
+func procParent(pid int) int {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	if len(fields) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
 }

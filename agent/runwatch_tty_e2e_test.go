@@ -3,13 +3,11 @@
 package agent_test
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -97,7 +95,7 @@ func TestRunWatchInATerminal(t *testing.T) {
 		if n := count(key.sig); n != 1 {
 			t.Errorf("the child got %s %d times from one keystroke, want once:\n%s", key.sig, n, eventsString(evf))
 		}
-		if st := procState(agent); st == 0 || st == 'Z' {
+		if !alive(agent) {
 			t.Fatalf("the agent exited after %s; it must leave that to the child", key.sig)
 		}
 	}
@@ -122,43 +120,9 @@ func TestRunWatchInATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 15*time.Second, "the agent to exit after SIGTERM", func() bool {
-		st := procState(agent)
-		return st == 0 || st == 'Z'
+		return !alive(agent)
 	})
 	if count("SIGTERM") != 1 {
 		t.Errorf("the child did not get SIGTERM once:\n%s", eventsString(evf))
 	}
-}
-
-// procState returns the state letter of process pid from /proc (R, S, T,
-// Z, ...), or 0 if it cannot be read.
-func procState(pid int) byte {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// pid (comm) state ...; comm may hold spaces, so look after the last ')'.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 || i+2 >= len(data) {
-		return 0
-	}
-	return data[i+2]
-}
-
-// procParent returns the parent PID of process pid from /proc, or 0.
-func procParent(pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0
-	}
-	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(fields[1])
-	return ppid
 }
