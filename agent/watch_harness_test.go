@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
@@ -54,10 +55,12 @@ var watchValues = []string{"db-OLD-value-1f2e", "api-OLD-value-3d4c", "unused-OL
 	"db-NEW-value-a1b2", "db-NEWER-value-c3d4", "unused-NEW-value-e5f6", "elsewhere-NEW-value-0a0b", adminSecret}
 
 // setSecret sets a new current version of a contoso secret, as an operator
-// rotating it would.
+// rotating it would. A vault's request limit counts the operator's
+// requests too, so it retries 429s for up to about 20 s, longer than the
+// limit's 10 s window.
 func setSecret(t testing.TB, e *emulator.Emulator, name, value string) {
 	t.Helper()
-	opts := azcore.ClientOptions{Transport: e.Client()}
+	opts := azcore.ClientOptions{Transport: e.Client(), Retry: policy.RetryOptions{MaxRetries: 10, MaxRetryDelay: 2 * time.Second}}
 	cred, err := azidentity.NewClientSecretCredential(tenantID, adminClient, adminSecret, &azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
