@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"strings"
-
 	"github.com/kv-agent/agent/agent/kvname"
 )
 
@@ -11,7 +9,7 @@ import (
 
 // isVaultName reports whether s is a vault name as Azure allows it, in
 // any case (hosts are matched lowercased).
-func isVaultName(s string) bool { return kvname.Vault(strings.ToLower(s)) }
+func isVaultName(s string) bool { return kvname.VaultAnyCase(s) }
 
 // isGUID reports whether s is a GUID in 8-4-4-4-12 form.
 func isGUID(s string) bool {

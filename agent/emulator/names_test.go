@@ -30,7 +30,8 @@ func TestNamesAgreeWithRegexps(t *testing.T) {
 		"0b6f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5", "0b6f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5bc",
 		"0b6f3a4e1c2d-4e5f-8a9b-0c1d2e3f4a5b-", "0b6f3a4g-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
 		strings.Repeat("a", 64), strings.Repeat("a", 65), "a"+strings.Repeat(".", 63),
-		strings.Repeat("a", 24), strings.Repeat("a", 25), "Contoso-Prod")
+		strings.Repeat("a", 24), strings.Repeat("a", 25), "Contoso-Prod",
+		"\u212Aontoso", "conto\u212A", "ab\u0130c", "caf\u00e9")
 	for _, s := range inputs {
 		if got, want := isGUID(s), guid.MatchString(s); got != want {
 			t.Errorf("isGUID(%q) = %v, regexp says %v", s, got, want)

@@ -183,16 +183,16 @@ func parseURI(raw string) (Ref, string) {
 	if p := u.Port(); p != "" && p != "443" {
 		return Ref{}, "SecretUri must not name a port"
 	}
-	host := strings.ToLower(u.Hostname())
+	host := u.Hostname()
 	label, _, _ := strings.Cut(host, ".")
-	if !strings.Contains(host, ".") || !validVaultName(label) {
+	if !strings.Contains(host, ".") || !kvname.VaultAnyCase(label) || !isASCII(host) {
 		return Ref{}, "SecretUri host is not a Key Vault host such as NAME.vault.azure.net"
 	}
 	parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), "/"), "/")
 	if len(parts) < 2 || len(parts) > 3 || !strings.EqualFold(parts[0], "secrets") {
 		return Ref{}, "SecretUri path must be /secrets/NAME or /secrets/NAME/VERSION"
 	}
-	r := Ref{Host: host, Name: parts[1]}
+	r := Ref{Host: strings.ToLower(host), Name: parts[1]}
 	if len(parts) == 3 {
 		r.Version = parts[2]
 	}
@@ -215,10 +215,10 @@ func parseNamed(keys map[string]string) (Ref, string) {
 	case !okN:
 		return Ref{}, "Key Vault reference needs SecretName with VaultName"
 	}
-	vault = strings.ToLower(vault)
-	if !validVaultName(vault) {
+	if !kvname.VaultAnyCase(vault) {
 		return Ref{}, "VaultName is not a vault name (3-24 letters, digits and single hyphens, starting with a letter)"
 	}
+	vault = strings.ToLower(vault)
 	r := Ref{VaultName: vault, Name: name, Version: keys["SecretVersion"]}
 	if msg := checkNameVersion(r.Name, r.Version); msg != "" {
 		return Ref{}, msg
@@ -237,10 +237,6 @@ func checkNameVersion(name, version string) string {
 	return ""
 }
 
-func validVaultName(s string) bool {
-	return kvname.Vault(s)
-}
-
 // clip shortens what an error quotes from a reference, so that a value
 // pasted into the wrong place is not repeated in full.
 func clip(s string) string {
@@ -249,4 +245,15 @@ func clip(s string) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// isASCII reports whether s holds only ASCII: Key Vault hosts do, and
+// lower-casing anything else could turn it into a different ASCII host.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

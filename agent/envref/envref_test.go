@@ -68,6 +68,9 @@ func TestParseErrors(t *testing.T) {
 		{"too deep", "@Microsoft.KeyVault(SecretUri=https://contoso.vault.azure.net/secrets/a/" + ver + "/x)", "/secrets/NAME"},
 		{"bad vault host", "@Microsoft.KeyVault(SecretUri=https://localhost/secrets/a)", "host is not a Key Vault host"},
 		{"bad vault name", "@Microsoft.KeyVault(VaultName=1bad;SecretName=a)", "VaultName is not a vault name"},
+		{"Kelvin sign in vault name", "@Microsoft.KeyVault(VaultName=\u212Aontoso;SecretName=a)", "VaultName is not a vault name"},
+		{"Kelvin sign in host", "@Microsoft.KeyVault(SecretUri=https://\u212Aontoso.vault.azure.net/secrets/a)", "host is not a Key Vault host"},
+		{"non-ASCII host suffix", "@Microsoft.KeyVault(SecretUri=https://contoso.vault.azure.n\u00e9t/secrets/a)", "host is not a Key Vault host"},
 		{"bad secret name", "@Microsoft.KeyVault(VaultName=contoso;SecretName=a_b)", "secret name"},
 		{"bad version", "@Microsoft.KeyVault(VaultName=contoso;SecretName=a;SecretVersion=latest)", "32 hexadecimal"},
 	}

@@ -22,6 +22,19 @@ func Vault(s string) bool {
 	return !strings.Contains(s, "--")
 }
 
+// VaultAnyCase reports whether s is a valid vault name with its ASCII
+// letters in any case, as in host names and App Service references.
+// Non-ASCII letters are refused, including those strings.ToLower maps to
+// ASCII ones (the Kelvin sign becomes "k").
+func VaultAnyCase(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return Vault(strings.ToLower(s))
+}
+
 // Secret reports whether s is a valid secret name: 1 to 127 letters,
 // digits and hyphens.
 func Secret(s string) bool {

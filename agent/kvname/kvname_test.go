@@ -21,6 +21,20 @@ func TestVault(t *testing.T) {
 	}
 }
 
+func TestVaultAnyCase(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"contoso", true}, {"Contoso-Prod", true}, {"ABC", true},
+		{"\u212Aontoso", false}, {"conto\u212A", false}, {"caf\u00e9", false}, {"A--B", false}, {"1abc", false},
+	} {
+		if got := VaultAnyCase(tc.in); got != tc.want {
+			t.Errorf("VaultAnyCase(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestSecret(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

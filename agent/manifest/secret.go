@@ -4,8 +4,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/kv-agent/agent/agent/kvname"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kv-agent/agent/agent/kvname"
 )
 
 var (
