@@ -56,11 +56,11 @@ var watchValues = []string{"db-OLD-value-1f2e", "api-OLD-value-3d4c", "unused-OL
 
 // setSecret sets a new current version of a contoso secret, as an operator
 // rotating it would. A vault's request limit counts the operator's
-// requests too, so it retries 429s for up to about 20 s, longer than the
-// limit's 10 s window.
+// requests too, so it retries 429s (honouring a Retry-After of up to the
+// limit's 10 s window) for at most 30 s.
 func setSecret(t testing.TB, e *emulator.Emulator, name, value string) {
 	t.Helper()
-	opts := azcore.ClientOptions{Transport: e.Client(), Retry: policy.RetryOptions{MaxRetries: 10, MaxRetryDelay: 2 * time.Second}}
+	opts := azcore.ClientOptions{Transport: e.Client(), Retry: policy.RetryOptions{MaxRetries: 10, MaxRetryDelay: 10 * time.Second}}
 	cred, err := azidentity.NewClientSecretCredential(tenantID, adminClient, adminSecret, &azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,9 @@ func setSecret(t testing.TB, e *emulator.Emulator, name, value string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.SetSecret(context.Background(), name, azsecrets.SetSecretParameters{Value: &value}, nil); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.SetSecret(ctx, name, azsecrets.SetSecretParameters{Value: &value}, nil); err != nil {
 		t.Fatalf("set %s: %v", name, err)
 	}
 }

@@ -67,9 +67,12 @@ type Emulator struct {
 
 	mu        sync.Mutex
 	imdsSince time.Time // start of the IMDS "unavailable" window
+
 	// imdsCache holds the managed-identity tokens IMDS has issued, by
 	// identity and resource: IMDS caches tokens and hands the same one to
-	// every caller on the machine (see imdsToken).
+	// every caller on the machine (see imdsToken). imdsMu is held while a
+	// token is minted, so that callers arriving together get one token.
+	imdsMu    sync.Mutex
 	imdsCache map[imdsCacheKey]imdsCached
 }
 
@@ -293,8 +296,10 @@ func (e *Emulator) Reset() {
 	e.stats.reset()
 	e.mu.Lock()
 	e.imdsSince = e.now()
-	e.imdsCache = nil
 	e.mu.Unlock()
+	e.imdsMu.Lock()
+	e.imdsCache = nil
+	e.imdsMu.Unlock()
 	e.log.Info("emulator reset")
 }
 

@@ -107,25 +107,22 @@ type imdsCached struct {
 // got, as on Azure. left is the token's remaining lifetime (expires_in).
 func (e *Emulator) imdsToken(p *principal, resource string) (tok imdsCached, left time.Duration, err error) {
 	key := imdsCacheKey{p.name, resource}
-	now := e.now()
 	lifetime := e.lifetime(defaultMILifetime)
-	e.mu.Lock()
+	e.imdsMu.Lock()
+	defer e.imdsMu.Unlock()
 	c, ok := e.imdsCache[key]
-	e.mu.Unlock()
-	if left := c.exp.Sub(now.Truncate(time.Second)); ok && left > lifetime/2 {
-		return c, left, nil
+	if remaining := c.exp.Sub(e.now().Truncate(time.Second)); ok && remaining > lifetime/2 {
+		return c, remaining, nil
 	}
 	token, nbf, exp, err := e.tokens.accessToken(p, resource, lifetime)
 	if err != nil {
 		return imdsCached{}, 0, err
 	}
 	c = imdsCached{token, nbf, exp}
-	e.mu.Lock()
 	if e.imdsCache == nil {
 		e.imdsCache = map[imdsCacheKey]imdsCached{}
 	}
 	e.imdsCache[key] = c
-	e.mu.Unlock()
 	return c, lifetime, nil
 }
 

@@ -188,7 +188,8 @@ func (c *inFlight) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // TestFetchBoundsRequestsPerVault: a vault never has more than
-// Concurrency requests in flight, and the bound is used, not undershot.
+// Concurrency requests in flight (the vault's semaphore), and the bound is
+// used, not undershot (the worker pool is as large as the bound).
 func TestFetchBoundsRequestsPerVault(t *testing.T) {
 	t.Parallel()
 	seed := seedFor(30, "") + "latency: 20ms\n"

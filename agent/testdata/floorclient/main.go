@@ -24,8 +24,12 @@ func main() {
 		os.Exit(64)
 	}
 	vault := os.Args[1]
-	n, _ := strconv.Atoi(os.Args[2])
-	c, _ := strconv.Atoi(os.Args[3])
+	n, errN := strconv.Atoi(os.Args[2])
+	c, errC := strconv.Atoi(os.Args[3])
+	if errN != nil || errC != nil || n < 1 || c < 1 {
+		fmt.Fprintln(os.Stderr, "floorclient: N and C must be positive integers")
+		os.Exit(64)
+	}
 	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}}
 	var token string
 	var wg sync.WaitGroup
