@@ -94,8 +94,8 @@ func (p *parser) customCloud(n *yaml.Node) {
 	}
 }
 
-// httpsHost checks that raw is "https://host[:port][/]" and returns the host
-// in lower case, or a problem description. Port 443 is dropped; other ports
+// httpsHost checks that raw is "https://host[:port][/]" with an ASCII host
+// and returns the host in lower case, or a problem description. Port 443 is dropped; other ports
 // are kept when allowPort is set and refused otherwise.
 func httpsHost(raw string, allowPort bool) (string, string) {
 	u, err := url.Parse(raw)
@@ -108,7 +108,15 @@ func httpsHost(raw string, allowPort bool) (string, string) {
 	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", "must be just https://host, without path, query or credentials"
 	}
-	host := strings.ToLower(u.Hostname())
+	host := u.Hostname()
+	for i := 0; i < len(host); i++ {
+		// Lower-casing some non-ASCII letters yields ASCII ones (the
+		// Kelvin sign becomes "k"): such a host would silently name another.
+		if host[i] >= 0x80 {
+			return "", "must name an ASCII host (Azure's hosts are)"
+		}
+	}
+	host = strings.ToLower(host)
 	switch port := u.Port(); {
 	case port == "" || port == "443":
 	case allowPort:

@@ -142,6 +142,7 @@ func TestParseErrors(t *testing.T) {
 			"  f: {identity: default}\n" +
 			"  g: {url: https://my--vault.vault.azure.net}\n" +
 			"  h: {url: 'https://contoso.vault.azure.net:8443'}\n" +
+			"  i: {url: \"https://\\u212Aontoso.vault.azure.net\"}\n" +
 			"identities: {billing: {kind: auto}}\n", []string{
 			`agent.yaml:3:12: vaults.a.url: "http://contoso.vault.azure.net" must use https`,
 			`agent.yaml:4:12: vaults.b.url: "https://contoso.vault.azure.cn" is not a Key Vault URL for cloud AzurePublic (expected https://NAME.vault.azure.net)`,
@@ -150,7 +151,8 @@ func TestParseErrors(t *testing.T) {
 			`agent.yaml:7:55: vaults.e.identity: identity "biling" is not defined (did you mean "billing"?)`,
 			`agent.yaml:8:6: vaults.f: missing required field "url"`,
 			`agent.yaml:9:12: vaults.g.url: "https://my--vault.vault.azure.net" does not hold a valid vault name (3-24 letters, digits and single hyphens, starting with a letter)`,
-			`agent.yaml:10:12: vaults.h.url: "https://contoso.vault.azure.net:8443" must not name a port`}},
+			`agent.yaml:10:12: vaults.h.url: "https://contoso.vault.azure.net:8443" must not name a port`,
+			"agent.yaml:11:12: vaults.i.url: \"https://\u212Aontoso.vault.azure.net\" must name an ASCII host (Azure's hosts are)"}},
 
 		// secrets
 		{"undefined vault with suggestion", base + "  pw: mian/db-password\n", []string{
