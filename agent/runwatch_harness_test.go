@@ -87,35 +87,36 @@ func eventsString(path string) string {
 	return strings.TrimSpace(readOrEmpty(path))
 }
 
-// procState returns the state letter of process pid from /proc (R, S, T,
-// Z, ...), or 0 if it cannot be read.
-func procState(pid int) byte {
+// procStat returns the fields of /proc/PID/stat after the command name
+// (state, ppid, ...), or nil. The name may hold spaces and parentheses, so
+// the fields start after the last ')'.
+func procStat(pid int) []string {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
-	}
-	// pid (comm) state ...; comm may hold spaces, so look after the last ')'.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 || i+2 >= len(data) {
-		return 0
-	}
-	return data[i+2]
-}
-
-// procParent returns the parent PID of process pid from /proc, or 0.
-func procParent(pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
+		return nil
 	}
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(data[i+1:]))
+}
+
+// procState returns the state letter of process pid (R, S, T, Z, ...), or
+// 0 if it cannot be read.
+func procState(pid int) byte {
+	if f := procStat(pid); len(f) > 0 && f[0] != "" {
+		return f[0][0]
+	}
+	return 0
+}
+
+// procParent returns the parent PID of process pid, or 0.
+func procParent(pid int) int {
+	f := procStat(pid)
+	if len(f) < 2 {
 		return 0
 	}
-	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(fields[1])
+	ppid, _ := strconv.Atoi(f[1])
 	return ppid
 }
