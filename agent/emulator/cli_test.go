@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kv-agent/agent/agent/internal/syncbuf"
 )
 
 func TestRunCommandUsage(t *testing.T) {
@@ -79,7 +81,7 @@ vaults:
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout bytes.Buffer
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- RunCommand(ctx, []string{"--seed", seed, "--env-file", envFile, "--appservice-env-file", asFile,

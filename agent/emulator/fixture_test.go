@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kv-agent/agent/agent/emulator/kvserver"
+	"github.com/kv-agent/agent/agent/internal/syncbuf"
 )
 
 // Fixed IDs of the test seed.
@@ -135,26 +135,9 @@ func start(t testing.TB, opts Options) *Emulator {
 }
 
 // debugLogger returns a logger writing everything to a buffer.
-func debugLogger() (*slog.Logger, *syncBuffer) {
-	var b syncBuffer
+func debugLogger() (*slog.Logger, *syncbuf.Buffer) {
+	var b syncbuf.Buffer
 	return slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug})), &b
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // get performs a request through the emulator's client and returns the

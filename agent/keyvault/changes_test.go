@@ -1,7 +1,6 @@
 package keyvault_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/kv-agent/agent/agent/emulator"
+	"github.com/kv-agent/agent/agent/internal/syncbuf"
 	"github.com/kv-agent/agent/agent/keyvault"
 )
 
@@ -232,7 +232,7 @@ func TestCheckStrategies(t *testing.T) {
 func TestCheckNeverLeaks(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t, seedFor(30, "    faults: {rate: 0.5, kinds: [500, 429, reset]}\n"))
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := keyvault.New(keyvault.Options{Client: e.Client(), Logger: log,
 		Retry: policy.RetryOptions{MaxRetries: 1, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}})
@@ -275,23 +275,6 @@ func keys(m map[keyvault.Ref]*keyvault.Secret) []string {
 		out = append(out, r.Name)
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // BenchmarkCheckNothingChanged measures a check of 50 references in a
