@@ -77,3 +77,28 @@ watch: {interval: 1s, jitter: 0}
 	}
 	p.stop()
 }
+
+// TestWatchSeesEditsDuringFirstRender: the manifest is edited after the
+// agent read it but while the first render is still fetching (before any
+// file is watched); the edit still takes effect without SIGHUP.
+func TestWatchSeesEditsDuringFirstRender(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startEmulator(t, watchSeed("latency: 300ms\n", ""), dir)
+	mf := writeFile(t, dir, "agent.yaml", watchManifest(dir, "watch: {interval: 1h}\n"))
+	p := startWatch(t, e, nil, "-m", mf)
+	// The credential is chosen after the manifest is read and before any
+	// secret is fetched, which takes at least two 300 ms round trips.
+	waitFor(t, 10*time.Second, "the agent to read its manifest", func() bool {
+		return strings.Contains(p.stderr.String(), "credential source chosen")
+	})
+	apiFile := filepath.Join(dir, "out/api.txt")
+	if _, err := os.Stat(apiFile); !os.IsNotExist(err) {
+		t.Fatalf("the first render finished before the edit (%v); the test cannot tell", err)
+	}
+	m := readFile(t, mf)
+	writeFile(t, dir, "agent.yaml", strings.Replace(m, `template: 'api={{ secret "api" }}'`, `template: 'API={{ secret "api" }}'`, 1))
+	waitFor(t, 15*time.Second, "the edited template in api.txt", func() bool { return readOrEmpty(apiFile) == "API=api-OLD-value-3d4c" })
+	p.stop()
+	assertNoValues(t, p.stderr.String())
+}

@@ -181,6 +181,10 @@ func (w *watcher) run(ctx context.Context) error {
 		w.files = files
 		defer files.close()
 		w.files.set(w.plan, w.written)
+		// The manifest was read before the first render and watched only
+		// from here: an edit in between would be missed until SIGHUP.
+		// Reading it once more now catches that; unchanged, it is a no-op.
+		w.reloadManifest(ctx)
 	}
 	failures := 0
 	timer := time.NewTimer(w.nextCheck())
