@@ -180,8 +180,10 @@ func (fe *fileEvents) classify(ev fsnotify.Event) (isConfig, isOutput bool) {
 // reloadManifest loads the manifest again. An invalid one is logged and
 // the running configuration kept; a valid, different one is applied with
 // a full fetch and render, and replaces the running one only if that
-// succeeds.
-func (w *watcher) reloadManifest(ctx context.Context) {
+// succeeds. An unchanged one is logged at debug level when asked for
+// (SIGHUP, a file event); the catch-up read after the first render is
+// silent about it.
+func (w *watcher) reloadManifest(ctx context.Context, logUnchanged bool) {
 	load := w.cfg.load
 	if load == nil {
 		load = func() (*plan, error) { return loadPlan(w.plan.m.Path) }
@@ -193,7 +195,9 @@ func (w *watcher) reloadManifest(ctx context.Context) {
 		return
 	}
 	if reflect.DeepEqual(p.m, w.plan.m) {
-		w.log.Debug("manifest unchanged", "manifest", w.plan.m.Path)
+		if logUnchanged {
+			w.log.Debug("manifest unchanged", "manifest", w.plan.m.Path)
+		}
 		return
 	}
 	sess, err := w.rebind(p.m)

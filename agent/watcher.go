@@ -184,7 +184,7 @@ func (w *watcher) run(ctx context.Context) error {
 		// The manifest was read before the first render and watched only
 		// from here: an edit in between would be missed until SIGHUP.
 		// Reading it once more now catches that; unchanged, it is a no-op.
-		w.reloadManifest(ctx)
+		w.reloadManifest(ctx, false)
 	}
 	failures := 0
 	timer := time.NewTimer(w.nextCheck())
@@ -195,9 +195,9 @@ func (w *watcher) run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		case <-w.reload:
-			w.reloadManifest(ctx)
+			w.reloadManifest(ctx, true)
 		case <-w.files.configChanged():
-			w.reloadManifest(ctx)
+			w.reloadManifest(ctx, true)
 		case p := <-w.files.outputTouched():
 			w.restoreLater(p)
 			continue
