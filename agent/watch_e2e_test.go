@@ -45,9 +45,8 @@ func TestWatchRotation(t *testing.T) {
 	if got := readFile(t, dbFile); got != "db=db-OLD-value-1f2e" {
 		t.Fatalf("db.txt = %q", got)
 	}
-	if code, body := p.get("/readyz"); code != 200 {
-		t.Fatalf("readyz %d %s", code, body)
-	}
+	// Ready follows the first render's last file by a moment.
+	waitFor(t, 10*time.Second, "readyz 200 after the first render", func() bool { code, _ := p.get("/readyz"); return code == 200 })
 	apiInfo, _ := os.Stat(apiFile)
 
 	t.Run("nothing changed: one list page per check, no get", func(t *testing.T) {

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -55,23 +56,32 @@ var watchValues = []string{"db-OLD-value-1f2e", "api-OLD-value-3d4c", "unused-OL
 
 // setSecret sets a new current version of a contoso secret, as an operator
 // rotating it would. A vault's request limit counts the operator's
-// requests too, so it retries 429s (honouring a Retry-After of up to the
-// limit's 10 s window) for at most 30 s.
+// requests too, and a throttled agent keeps asking once a second, so the
+// operator asks again every 250 ms while the vault answers 429, for up to
+// a minute (several of the limit's 10 s windows).
 func setSecret(t testing.TB, e *emulator.Emulator, name, value string) {
 	t.Helper()
-	opts := azcore.ClientOptions{Transport: e.Client(), Retry: policy.RetryOptions{MaxRetries: 10, MaxRetryDelay: 10 * time.Second}}
+	opts := azcore.ClientOptions{Transport: e.Client()}
 	cred, err := azidentity.NewClientSecretCredential(tenantID, adminClient, adminSecret, &azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts.Retry = policy.RetryOptions{MaxRetries: -1} // 429s are retried below
 	c, err := azsecrets.NewClient("https://contoso.vault.azure.net", cred, &azsecrets.ClientOptions{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := c.SetSecret(ctx, name, azsecrets.SetSecretParameters{Value: &value}, nil); err != nil {
-		t.Fatalf("set %s: %v", name, err)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := c.SetSecret(context.Background(), name, azsecrets.SetSecretParameters{Value: &value}, nil)
+		var re *azcore.ResponseError
+		if err == nil || !errors.As(err, &re) || re.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			if err != nil {
+				t.Fatalf("set %s: %v", name, err)
+			}
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
