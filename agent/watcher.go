@@ -181,10 +181,13 @@ func (w *watcher) run(ctx context.Context) error {
 		w.files = files
 		defer files.close()
 		w.files.set(w.plan, w.written)
-		// The manifest was read before the first render and watched only
-		// from here: an edit in between would be missed until SIGHUP.
-		// Reading it once more now catches that; unchanged, it is a no-op.
+		// The manifest was read before the first render, and it and the
+		// rendered files are watched only from here: an edit or a deletion
+		// in between would be missed until the next check. Reading the
+		// manifest once more and verifying the outputs now catches that;
+		// when nothing happened, both are no-ops.
 		w.reloadManifest(ctx, false)
+		w.verifyOutputs()
 	}
 	failures := 0
 	timer := time.NewTimer(w.nextCheck())

@@ -1,0 +1,111 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kv-agent/agent/agent/observe"
+)
+
+// TestWatcherRestoresFilesDamagedBeforeWatching: a rendered file deleted
+// after the first render but before the agent watches its directory
+// (here, by the ready hook, which runs in that gap) is still restored,
+// without waiting for the next check an hour later.
+func TestWatcherRestoresFilesDamagedBeforeWatching(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.yaml")
+	mf := filepath.Join(dir, "agent.yaml")
+	out := filepath.Join(dir, "out", "db.txt")
+	// Managed identity tokens are cached per process by client ID, so a
+	// fresh identity per run keeps a token of an earlier run's emulator
+	// (-count) from being offered to this one.
+	client := randomGUID(t)
+	writeTestFile(t, seed, `tenant: 72f988bf-86f1-41af-91ab-2d7cd011db47
+managedIdentities:
+  userAssigned: [{name: mi, clientId: `+client+`, objectId: `+randomGUID(t)+`}]
+vaults:
+  contoso:
+    secrets: {db-password: "db-value-5e6f"}
+    access: [{identity: mi, permissions: [get, list]}]
+`)
+	writeTestFile(t, mf, `version: 1
+identities: {default: {kind: managedIdentity, clientId: `+client+`}}
+vaults: {main: {url: https://contoso.vault.azure.net}}
+secrets: {db: main/db-password}
+files:
+  - {path: `+out+`, template: 'db={{ secret "db" }}'}
+watch: {interval: 1h}
+`)
+	s, err := loadSettings([]string{"AGENT_MANIFEST=" + mf, "AGENT_EMULATOR=" + seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p, err := loadPlan(mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	metrics := observe.New(nil)
+	sess, err := connectWatch(ctx, &s, p.m, log, func(string) string { return "" }, metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.close()
+	w := newWatcher(watchConfig{settings: &s, plan: p, sess: sess, log: log, metrics: metrics, output: io.Discard,
+		hooks: watchHooks{ready: func() {
+			if err := os.Remove(out); err != nil {
+				t.Error(err)
+			}
+		}},
+	})
+	done := make(chan error, 1)
+	go func() { done <- w.run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if string(b) == "db=db-value-5e6f" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not restored (content %q)", out, b)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the watcher stopped: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// randomGUID returns a random version 4 GUID.
+func randomGUID(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
