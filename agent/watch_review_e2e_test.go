@@ -84,11 +84,12 @@ watch: {interval: 1s, jitter: 0}
 func TestWatchSeesEditsDuringFirstRender(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	e := startEmulator(t, watchSeed("latency: 300ms\n", ""), dir)
+	e := startEmulator(t, watchSeed("latency: 2s\n", ""), dir)
 	mf := writeFile(t, dir, "agent.yaml", watchManifest(dir, "watch: {interval: 1h}\n"))
-	p := startWatch(t, e, nil, "-m", mf)
-	// The credential is chosen after the manifest is read and before any
-	// secret is fetched, which takes at least two 300 ms round trips.
+	// The IMDS probe must outlast the emulator's latency.
+	p := startWatch(t, e, []string{"AGENT_IMDS_PROBE_TIMEOUT=10s"}, "-m", mf)
+	// The credential is chosen after the manifest is read; at least one
+	// 2 s round trip to Key Vault follows before any file is written.
 	waitFor(t, 10*time.Second, "the agent to read its manifest", func() bool {
 		return strings.Contains(p.stderr.String(), "credential source chosen")
 	})

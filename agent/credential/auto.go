@@ -161,6 +161,10 @@ func Denied(err error) bool {
 func Describe(err error) string { return oneLine(err) }
 
 func oneLine(err error) string {
+	var nse *NoSourceError
+	if errors.As(err, &nse) {
+		return fmt.Sprintf("identity %q: no credential source worked: %s", nse.Identity, strings.Join(nse.Tried, "; "))
+	}
 	msg := err.Error()
 	line := strings.TrimSpace(firstLine(msg))
 	var afe *azidentity.AuthenticationFailedError

@@ -2,7 +2,9 @@ package credential_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,8 +125,11 @@ func TestAutoDeniedIsNotUnavailable(t *testing.T) {
 
 func TestManagedIdentityFromIMDS(t *testing.T) {
 	t.Parallel()
-	e := start(t, "managedIdentities:\n  system: {}\n")
-	c, err := credential.New(&manifest.Identity{Name: "default", Kind: manifest.KindAuto}, credential.Options{Client: e.Client(), Getenv: env(nil)})
+	// The Azure SDK caches managed identity tokens per process by client
+	// ID: a fresh user-assigned identity per run makes this one ask IMDS.
+	client := randomGUID(t)
+	e := start(t, "managedIdentities:\n  userAssigned: [{name: mi, clientId: "+client+", objectId: "+randomGUID(t)+"}]\n")
+	c, err := credential.New(&manifest.Identity{Name: "default", Kind: manifest.KindAuto, ClientID: client}, credential.Options{Client: e.Client(), Getenv: env(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +140,21 @@ func TestManagedIdentityFromIMDS(t *testing.T) {
 	if c.Source() != "managed identity (IMDS)" {
 		t.Errorf("source %q", c.Source())
 	}
+	if n := e.Stats().Identities["mi"]; n != 1 {
+		t.Errorf("IMDS issued %d tokens for the identity, want 1", n)
+	}
+}
+
+// randomGUID returns a random version 4 GUID.
+func randomGUID(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func TestConfigErrors(t *testing.T) {

@@ -92,8 +92,9 @@
 //   - kind: auto — workload identity if its environment is present, then
 //     managed identity, then a service principal from AZURE_* variables.
 //     clientId (optional) selects a user-assigned managed identity;
-//     imdsProbeTimeout (duration, default "1s") bounds the check for the
-//     instance metadata service.
+//     imdsProbeTimeout (duration) bounds the check for the instance
+//     metadata service; when absent (zero), the agent's setting applies
+//     (AGENT_IMDS_PROBE_TIMEOUT, default 1s).
 //   - kind: managedIdentity — the system-assigned identity, or a
 //     user-assigned one selected by at most one of clientId, objectId or
 //     resourceId (a resource ID starting with /subscriptions/).

@@ -42,7 +42,7 @@ func (p *parser) identities(top *object) {
 		}
 	}
 	if _, ok := p.m.Identities[DefaultIdentity]; !ok {
-		p.m.Identities[DefaultIdentity] = &Identity{Name: DefaultIdentity, Kind: KindAuto, IMDSProbeTimeout: DefaultIMDSProbeTimeout}
+		p.m.Identities[DefaultIdentity] = &Identity{Name: DefaultIdentity, Kind: KindAuto}
 	}
 }
 
@@ -96,7 +96,7 @@ func (p *parser) identity(e entry) {
 	id.ObjectID = p.guid(o, "objectId")
 	switch kind {
 	case KindAuto:
-		id.IMDSProbeTimeout = o.duration("imdsProbeTimeout", DefaultIMDSProbeTimeout, 1)
+		id.IMDSProbeTimeout = o.duration("imdsProbeTimeout", 0, 1)
 	case KindManagedIdentity:
 		p.managedIdentity(o, id)
 	case KindServicePrincipal:

@@ -20,18 +20,17 @@ const DefaultIdentity = "default"
 
 // Defaults applied when the manifest leaves a value out.
 const (
-	DefaultIMDSProbeTimeout = time.Second
-	DefaultFileMode         = os.FileMode(0o600)
-	DefaultDirMode          = os.FileMode(0o700)
-	DefaultCommandTimeout   = 30 * time.Second
-	DefaultWatchInterval    = 5 * time.Minute
-	MinWatchInterval        = time.Second
-	DefaultWatchJitter      = 0.1
-	DefaultWaitMin          = 2 * time.Second
-	DefaultWaitMax          = 30 * time.Second
-	DefaultKillTimeout      = 25 * time.Second
-	DefaultSignal           = "SIGHUP"
-	DefaultWarnBefore       = 30 * 24 * time.Hour
+	DefaultFileMode       = os.FileMode(0o600)
+	DefaultDirMode        = os.FileMode(0o700)
+	DefaultCommandTimeout = 30 * time.Second
+	DefaultWatchInterval  = 5 * time.Minute
+	MinWatchInterval      = time.Second
+	DefaultWatchJitter    = 0.1
+	DefaultWaitMin        = 2 * time.Second
+	DefaultWaitMax        = 30 * time.Second
+	DefaultKillTimeout    = 25 * time.Second
+	DefaultSignal         = "SIGHUP"
+	DefaultWarnBefore     = 30 * 24 * time.Hour
 )
 
 // Watch.OnChange values.
@@ -79,7 +78,7 @@ type Identity struct {
 	CertificateFile         string        // servicePrincipal
 	CertificatePasswordFile string        // servicePrincipal, with CertificateFile
 	TokenFile               string        // workloadIdentity
-	IMDSProbeTimeout        time.Duration // auto
+	IMDSProbeTimeout        time.Duration // auto; zero when not set (the agent's setting applies)
 	Pos                     Pos
 }
 

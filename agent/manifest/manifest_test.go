@@ -84,7 +84,7 @@ func TestParseDefaults(t *testing.T) {
 	m, err := Parse("agent.yaml", []byte("version: 1\n"), LoadOptions{})
 	require.NoError(t, err)
 	require.Equal(t, Cloud{Name: "AzurePublic", KeyVaultSuffix: "vault.azure.net", AuthorityHost: "https://login.microsoftonline.com"}, m.Cloud)
-	require.Equal(t, map[string]*Identity{"default": {Name: "default", Kind: KindAuto, IMDSProbeTimeout: time.Second}}, m.Identities)
+	require.Equal(t, map[string]*Identity{"default": {Name: "default", Kind: KindAuto}}, m.Identities)
 	require.Equal(t, Watch{Interval: 5 * time.Minute, Jitter: 0.1, WaitMin: 2 * time.Second, WaitMax: 30 * time.Second,
 		OnChange: OnChangeRestart, KillTimeout: 25 * time.Second}, m.Watch)
 	require.Empty(t, m.Vaults)
