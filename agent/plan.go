@@ -36,7 +36,13 @@ type envOutput struct {
 // come back together as one *ExitError: 66 when the manifest cannot be
 // read, 65 when anything in it is invalid.
 func loadPlan(path string) (*plan, error) {
-	m, err := manifest.Load(path, manifest.LoadOptions{Formats: templates.Formats()})
+	return loadPlanNoting(path, nil)
+}
+
+// loadPlanNoting is loadPlan that also calls templateFile with each
+// template file the manifest names, read or not.
+func loadPlanNoting(path string, templateFile func(string)) (*plan, error) {
+	m, err := manifest.Load(path, manifest.LoadOptions{Formats: templates.Formats(), TemplateFile: templateFile})
 	if err != nil {
 		var errs manifest.Errors
 		if errors.As(err, &errs) {

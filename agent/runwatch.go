@@ -29,11 +29,11 @@ import (
 // runWatchSetup is what agent run --watch resolved before it contacts
 // Azure.
 type runWatchSetup struct {
-	plan *plan        // the manifest (or none) plus the references of the environment
-	base *envList     // the child's environment before references and env entries
-	refs []envref.Ref // every reference in base, before the manifest's env entries drop some
-	path string       // the command's path; "" when resolving can change PATH
-	load func() (*plan, error)
+	plan *plan                                          // the manifest (or none) plus the references of the environment
+	base *envList                                       // the child's environment before references and env entries
+	refs []envref.Ref                                   // every reference in base, before the manifest's env entries drop some
+	path string                                         // the command's path; "" when resolving can change PATH
+	load func(templateFile func(string)) (*plan, error) // watchConfig.load
 }
 
 // prepareWatch loads the manifest, builds the child's base environment,
@@ -59,15 +59,15 @@ func (r *runner) prepareWatch(name string) (*runWatchSetup, error) {
 	}
 	if p != nil {
 		path := p.m.Path
-		setup.load = func() (*plan, error) {
-			np, err := loadPlan(path)
+		setup.load = func(templateFile func(string)) (*plan, error) {
+			np, err := loadPlanNoting(path, templateFile)
 			if err != nil {
 				return nil, err
 			}
 			return withEnvReferences(np, refs)
 		}
 	} else {
-		setup.load = func() (*plan, error) { return withEnvReferences(nil, refs) }
+		setup.load = func(func(string)) (*plan, error) { return withEnvReferences(nil, refs) }
 	}
 	if !setsVar("PATH", withoutManifestEnv(refs, p), p) {
 		if setup.path, err = r.lookPath(name, base); err != nil {

@@ -56,10 +56,11 @@ type watchConfig struct {
 	// interval, when positive, replaces watch.interval and its minimum
 	// (AGENT_TESTONLY_WATCH_INTERVAL).
 	interval time.Duration
-	// load loads the manifest again (reload); nil means loadPlan of the
-	// running manifest's path. agent run --watch adds the references of
-	// its environment with it.
-	load func() (*plan, error)
+	// load loads the manifest again (reload), calling templateFile with
+	// each template file it names; nil means loadPlanNoting of the running
+	// manifest's path. agent run --watch adds the references of its
+	// environment with it.
+	load func(templateFile func(string)) (*plan, error)
 }
 
 // watcher keeps a manifest's outputs current: it renders everything once,
@@ -81,6 +82,8 @@ type watcher struct {
 	env     map[string]string           // the env values rendered last
 
 	files   *fileEvents // nil until run starts watching
+	unseen  bool        // files watches directories whose past is unseen: catch up
+	loadErr string      // why the manifest last failed to load; "" when it did not
 	restore *restorer
 	reload  chan struct{} // reload the manifest and check now
 
@@ -174,35 +177,42 @@ func (w *watcher) run(ctx context.Context) error {
 	if err := w.firstRender(ctx); err != nil {
 		return err
 	}
+	w.keep(ctx)
+	return nil
+}
+
+// keep watches the files and checks Key Vault until ctx is done, keeping
+// the outputs of the first render current.
+func (w *watcher) keep(ctx context.Context) {
 	files, err := watchFiles(w.log)
 	if err != nil {
 		w.log.Warn("cannot watch files; manifest changes need SIGHUP and outputs are verified at each check only", "err", err)
 	} else {
 		w.files = files
 		defer files.close()
-		w.files.set(w.plan, w.written)
-		// The manifest was read before the first render, and it and the
-		// rendered files are watched only from here: an edit or a deletion
-		// in between would be missed until the next check. Reading the
-		// manifest once more and verifying the outputs now catches that;
-		// when nothing happened, both are no-ops.
-		w.reloadManifest(ctx, false)
-		w.verifyOutputs()
+		w.watch(nil)
+		w.catchUp(ctx)
 	}
+	w.becomeReady()
 	failures := 0
 	timer := time.NewTimer(w.nextCheck())
 	defer timer.Stop()
 	for {
+		w.catchUp(ctx)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-timer.C:
 		case <-w.reload:
-			w.reloadManifest(ctx, true)
+			w.reloadManifest(ctx, false)
 		case <-w.files.configChanged():
-			w.reloadManifest(ctx, true)
-		case p := <-w.files.outputTouched():
-			w.restoreLater(p)
+			// A reload fetches what it renders; no check is needed.
+			w.reloadManifest(ctx, false)
+			continue
+		case <-w.files.outputsTouched():
+			for _, p := range w.files.takeTouched() {
+				w.restoreLater(p)
+			}
 			continue
 		case <-w.restore.due():
 			w.restoreDue()
@@ -210,7 +220,7 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 		err := w.check(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		w.recordCheck(err)
 		delay := w.nextCheck()
@@ -237,15 +247,8 @@ func (w *watcher) firstRender(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		err := w.renderAll(ctx, w.plan, w.sess, true)
 		if err == nil {
-			w.mu.Lock()
-			w.rendered, w.lastOK = true, w.now()
-			w.mu.Unlock()
 			w.metrics.Succeeded(w.now())
-			w.metrics.SetReady(true)
 			w.log.Info("first render complete", "files", len(w.plan.files), "secrets", len(w.secrets), "interval", w.interval())
-			if w.cfg.hooks.ready != nil {
-				w.cfg.hooks.ready()
-			}
 			return nil
 		}
 		if c := exitCode(err); c != ExitTempFail && c != ExitUnavailable {
@@ -258,6 +261,45 @@ func (w *watcher) firstRender(ctx context.Context) error {
 			return &ExitError{Code: ExitTempFail, Err: fmt.Errorf("stopped before the first render succeeded: %w", err)}
 		case <-time.After(delay):
 		}
+	}
+}
+
+// becomeReady marks the watcher ready (/readyz, systemd's READY=1, the
+// child of agent run --watch starts): the first render is done and the
+// files it depends on are watched.
+func (w *watcher) becomeReady() {
+	w.mu.Lock()
+	w.rendered, w.lastOK = true, w.now()
+	w.mu.Unlock()
+	w.metrics.SetReady(true)
+	if w.cfg.hooks.ready != nil {
+		w.cfg.hooks.ready()
+	}
+}
+
+// watch points the file watches at the running plan's configuration and
+// outputs, and at tried (template files a manifest that failed to load
+// named). What happened in a directory before it was watched was not
+// seen: run catches up on it before it waits again.
+func (w *watcher) watch(tried []string) {
+	if w.files != nil && w.files.set(w.plan, w.written, tried) {
+		w.unseen = true
+	}
+}
+
+// catchUp reads the manifest again and verifies the outputs when
+// directories were newly watched: an edit or a deletion made before would
+// otherwise wait for the next event or check. When nothing happened, it
+// changes nothing and says nothing. A reload it applies may watch new
+// directories in turn; it catches up on those too, a few rounds at most.
+func (w *watcher) catchUp(ctx context.Context) {
+	for range 3 {
+		if !w.unseen || ctx.Err() != nil {
+			return
+		}
+		w.unseen = false
+		w.reloadManifest(ctx, true)
+		w.verifyOutputs()
 	}
 }
 
@@ -374,9 +416,7 @@ func (w *watcher) apply(ctx context.Context, p *plan, secrets map[string]*keyvau
 		}
 	}
 	w.metrics.FilesWritten(countChanged(results))
-	if w.files != nil {
-		w.files.set(p, w.written)
-	}
+	w.watch(nil)
 	w.afterChange(ctx, rewritten)
 	envChanged := w.env != nil && !equalEnv(w.env, env)
 	w.env = env

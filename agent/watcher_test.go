@@ -8,16 +8,17 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kv-agent/agent/agent/internal/syncbuf"
 	"github.com/kv-agent/agent/agent/observe"
 )
 
 // TestWatcherRestoresFilesDamagedBeforeWatching: a rendered file deleted
-// after the first render but before the agent watches its directory
-// (here, by the ready hook, which runs in that gap) is still restored,
-// without waiting for the next check an hour later.
+// after the first render but before the agent watches its directory is
+// still restored, without waiting for the next check an hour later.
 func TestWatcherRestoresFilesDamagedBeforeWatching(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -48,7 +49,8 @@ watch: {interval: 1h}
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &syncbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	p, err := loadPlan(mf)
 	if err != nil {
 		t.Fatal(err)
@@ -61,15 +63,15 @@ watch: {interval: 1h}
 		t.Fatal(err)
 	}
 	defer sess.close()
-	w := newWatcher(watchConfig{settings: &s, plan: p, sess: sess, log: log, metrics: metrics, output: io.Discard,
-		hooks: watchHooks{ready: func() {
-			if err := os.Remove(out); err != nil {
-				t.Error(err)
-			}
-		}},
-	})
-	done := make(chan error, 1)
-	go func() { done <- w.run(ctx) }()
+	w := newWatcher(watchConfig{settings: &s, plan: p, sess: sess, log: log, metrics: metrics, output: io.Discard})
+	if err := w.firstRender(ctx); err != nil {
+		t.Fatalf("first render: %v\n%s", err, logs)
+	}
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { w.keep(ctx); close(done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		b, _ := os.ReadFile(out)
@@ -77,17 +79,14 @@ watch: {interval: 1h}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not restored (content %q)", out, b)
+			t.Fatalf("%s not restored (content %q)\n%s", out, b, logs)
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("the watcher stopped: %v", err)
-		case <-time.After(10 * time.Millisecond):
-		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	<-done
+	if !strings.Contains(logs.String(), `msg="rendered file was deleted or altered; restored it"`) {
+		t.Errorf("the restore was not logged:\n%s", logs)
 	}
 }
 

@@ -135,6 +135,9 @@ func (p *parser) readTemplateFile(o *object, f *File, name string) {
 		return
 	}
 	abs := p.abs(name)
+	if p.noteTemplate != nil {
+		p.noteTemplate(abs)
+	}
 	data, err := os.ReadFile(abs)
 	if err != nil {
 		p.errorAt(o.pos("templateFile"), o.field("templateFile"), "%s", fmt.Errorf("read template file: %w", err))

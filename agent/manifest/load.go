@@ -18,6 +18,10 @@ type LoadOptions struct {
 	// Formats lists the valid files[].format names. When empty, the four
 	// built-in formats are accepted: dotenv, json, yaml and properties.
 	Formats []string
+	// TemplateFile, when set, is called with the absolute path of each
+	// template file the manifest names, whether or not it can be read:
+	// a watcher learns what to watch even from a manifest that failed.
+	TemplateFile func(path string)
 }
 
 // defaultFormats is used when LoadOptions.Formats is empty.
@@ -60,9 +64,10 @@ func Parse(path string, data []byte, opts LoadOptions) (*Manifest, error) {
 			Vaults:     map[string]*Vault{},
 			Secrets:    map[string]*Secret{},
 		},
-		formats: formats,
-		merged:  map[*yaml.Node][]entry{},
-		merging: map[*yaml.Node]bool{},
+		formats:      formats,
+		noteTemplate: opts.TemplateFile,
+		merged:       map[*yaml.Node][]entry{},
+		merging:      map[*yaml.Node]bool{},
 	}
 	root, yerr := decodeYAML(path, data)
 	if yerr != nil {
@@ -120,6 +125,8 @@ type parser struct {
 	errs    Errors
 	merged  map[*yaml.Node][]entry // expanded sources of merge keys
 	merging map[*yaml.Node]bool    // merge sources being expanded
+
+	noteTemplate func(path string) // LoadOptions.TemplateFile
 }
 
 // errorf records an error at node n.
