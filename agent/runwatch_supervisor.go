@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,6 +40,7 @@ type supervisor struct {
 	childEnv   map[string]string // the values the running child got
 	restarting bool              // the child is being stopped to start again
 	stopping   bool              // the agent was told to stop: the child's exit ends it
+	stops      sync.WaitGroup    // stops in progress; each ends with the child it stops
 }
 
 // run supervises until the child exits and returns the agent's result:
@@ -143,6 +145,7 @@ func (s *supervisor) start(env map[string]string) error {
 // supervisor stopped it to start it again.
 func (s *supervisor) exited() (bool, error) {
 	code := s.child.Wait()
+	s.stops.Wait() // a stop's report comes before the exit's
 	if s.restarting && !s.stopping {
 		s.restarting = false
 		s.log.Info("child stopped for a restart", "pid", s.child.Pid(), "exit_code", code)
@@ -195,11 +198,11 @@ func (s *supervisor) restart(timeout time.Duration) {
 
 func (s *supervisor) stop(timeout time.Duration) {
 	c := s.child
-	go func() {
+	s.stops.Go(func() {
 		if _, killed := c.Stop(stopSignal, timeout); killed {
 			s.log.Warn("child did not exit within killTimeout; killed it", "pid", c.Pid(), "kill_timeout", timeout)
 		}
-	}()
+	})
 }
 
 // signal handles a signal sent to the agent.
