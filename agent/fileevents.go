@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,11 +93,12 @@ func (fe *fileEvents) takeTouched() []string {
 	return paths
 }
 
-// set watches the configuration of p (and the files in tried, template
-// files a manifest that failed to load named), and the written files.
-// It reports whether it began watching a directory it did not watch
-// before: what happened there until now was not seen.
-func (fe *fileEvents) set(p *plan, written map[string]render.File, tried []string) (added bool) {
+// set watches the configuration of p (and named: template files a
+// manifest that is not running yet names), and the written files. It
+// reports whether it began watching a directory, or counting a file as
+// configuration, that it did not before: what happened there until now
+// was not seen.
+func (fe *fileEvents) set(p *plan, written map[string]render.File, named []string) (added bool) {
 	var names []string
 	if p.m.Path != environmentSource { // agent run --watch without a manifest file
 		names = append(names, p.m.Path)
@@ -108,37 +108,106 @@ func (fe *fileEvents) set(p *plan, written map[string]render.File, tried []strin
 			names = append(names, f.TemplateFile)
 		}
 	}
-	names = append(names, tried...)
+	names = append(names, named...)
+	// Directories as the manifest names them come first, those only
+	// reached through links after: a directory watched under two names
+	// is watched once, and its events carry the first name.
 	configFiles, configDirs := map[string]bool{}, map[string]bool{}
+	var namedDirs, linkDirs []string
 	for _, n := range names {
 		abs, err := filepath.Abs(n)
 		if err != nil {
 			continue
 		}
 		configFiles[abs] = true
-		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
-			configFiles[real] = true
+		namedDirs = append(namedDirs, existingDir(filepath.Dir(abs)))
+		for _, l := range linkChain(abs) {
+			configFiles[l] = true
+			linkDirs = append(linkDirs, existingDir(filepath.Dir(l)))
 		}
 	}
-	for f := range configFiles {
-		configDirs[existingDir(filepath.Dir(f))] = true
+	for _, d := range append(namedDirs, linkDirs...) {
+		configDirs[d] = true
 	}
 	outputs := make(map[string]bool, len(written))
-	want := maps.Clone(configDirs)
 	for path := range written {
 		outputs[path] = true
-		want[filepath.Dir(path)] = true
+		namedDirs = append(namedDirs, filepath.Dir(path))
 	}
+	slices.Sort(namedDirs)
+	slices.Sort(linkDirs)
 	fe.mu.Lock()
+	for f := range configFiles {
+		if !fe.configFiles[f] {
+			added = true
+		}
+	}
 	fe.configFiles, fe.configDirs, fe.outputs = configFiles, configDirs, outputs
 	fe.mu.Unlock()
-	watched := fe.fsw.WatchList()
-	for d := range want {
-		if !slices.Contains(watched, d) && fe.add(d) {
+	var watched []os.FileInfo
+	for _, d := range fe.fsw.WatchList() {
+		if fi, err := os.Stat(d); err == nil {
+			watched = append(watched, fi)
+		}
+	}
+	for _, d := range append(slices.Compact(namedDirs), slices.Compact(linkDirs)...) {
+		fi, err := os.Stat(d)
+		if err != nil || slices.ContainsFunc(watched, func(w os.FileInfo) bool { return os.SameFile(w, fi) }) {
+			continue
+		}
+		if fe.add(d) {
+			watched = append(watched, fi)
 			added = true
 		}
 	}
 	return added
+}
+
+// linkChain returns, for an absolute path, the symbolic links met on the
+// way to the file, each as the path of the link itself, and then the path
+// it resolves to; nothing when no link is met. A deploy that re-points a
+// link anywhere on the way (current -> releases/2) changes the file.
+func linkChain(path string) []string {
+	var out []string
+	for range 40 { // as many links as Linux follows
+		link, resolved, ok := firstLink(path)
+		if !ok {
+			break
+		}
+		out = append(out, link)
+		path = resolved
+	}
+	if len(out) > 0 {
+		out = append(out, path)
+	}
+	return out
+}
+
+// firstLink finds the first component of the absolute, clean path that is
+// a symbolic link, and returns that link's path and path with the link
+// replaced by its target.
+func firstLink(path string) (link, resolved string, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(path, string(filepath.Separator)), string(filepath.Separator))
+	cur := string(filepath.Separator)
+	for i, part := range parts {
+		next := filepath.Join(cur, part)
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return "", "", false
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(next)
+			if err != nil {
+				return "", "", false
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(cur, target)
+			}
+			return next, filepath.Join(append([]string{target}, parts[i+1:]...)...), true
+		}
+		cur = next
+	}
+	return "", "", false
 }
 
 // existingDir returns dir, or its nearest ancestor that exists: a

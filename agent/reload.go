@@ -19,12 +19,17 @@ func (w *watcher) reloadManifest(ctx context.Context, quiet bool) {
 	if load == nil {
 		load = func(templateFile func(string)) (*plan, error) { return loadPlanNoting(w.plan.m.Path, templateFile) }
 	}
-	var tried []string
-	p, err := load(func(path string) { tried = append(tried, path) })
+	var named []string
+	p, err := load(func(path string) { named = append(named, path) })
+	// Watch the template files this manifest names from now on, before
+	// anything else: one edited while the reload renders, or created
+	// after a reload that failed for want of it, brings the next reload.
+	w.named = nil
+	if err != nil || !reflect.DeepEqual(p.m, w.plan.m) {
+		w.named = named
+	}
+	w.watch()
 	if err != nil {
-		// Watch what it named, so that a template file created later
-		// brings the next try.
-		w.watch(tried)
 		if quiet && err.Error() == w.loadErr {
 			return
 		}
@@ -55,6 +60,7 @@ func (w *watcher) reloadManifest(ctx context.Context, quiet bool) {
 		w.checker = keyvault.NewChecker(sess.fetcher)
 	}
 	w.sess = sess
+	w.named = nil // the running plan's now
 	w.metrics.Reload(true)
 	w.log.Info("manifest reloaded", "manifest", p.m.Path, "files", len(p.files), "secrets", len(p.m.Secrets))
 }

@@ -26,7 +26,8 @@ watch: {interval: 1h}
 
 // TestWatchConfigMapSwap: a manifest mounted from a Kubernetes ConfigMap
 // is updated by swapping the "..data" link to a new directory; the files
-// themselves are links that never change. The agent reloads.
+// themselves are links that never change. The agent reloads, whether or
+// not the old directory is gone yet.
 func TestWatchConfigMapSwap(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -40,24 +41,107 @@ func TestWatchConfigMapSwap(t *testing.T) {
 	}
 	p := startWatch(t, e, nil, "-m", filepath.Join(vol, "agent.yaml"))
 	dbFile := filepath.Join(dir, "out/db.txt")
-	waitFor(t, 10*time.Second, "the first render", func() bool { return readOrEmpty(dbFile) == "db=db-OLD-value-1f2e" })
 	waitFor(t, 10*time.Second, "readiness", func() bool { code, _ := p.get("/readyz"); return code == 200 })
 
 	// What the kubelet does: write the new version beside the old, point a
 	// temporary link at it, rename that over ..data, remove the old one.
-	writeFile(t, vol, "..2026_11_29_10_05_00.2/agent.yaml", configManifest(dir, `template: 'password={{ secret "db" }}'`))
-	if err := os.Symlink("..2026_11_29_10_05_00.2", filepath.Join(vol, "..data_tmp")); err != nil {
-		t.Fatal(err)
+	swap := func(version, template string, removeOld string) {
+		writeFile(t, vol, version+"/agent.yaml", configManifest(dir, template))
+		if err := os.Symlink(version, filepath.Join(vol, "..data_tmp")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(vol, "..data_tmp"), filepath.Join(vol, "..data")); err != nil {
+			t.Fatal(err)
+		}
+		if removeOld != "" {
+			if err := os.RemoveAll(filepath.Join(vol, removeOld)); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	if err := os.Rename(filepath.Join(vol, "..data_tmp"), filepath.Join(vol, "..data")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(filepath.Join(vol, "..2026_11_29_10_00_00.1")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "db.txt re-rendered with the new template", func() bool { return readOrEmpty(dbFile) == "password=db-OLD-value-1f2e" })
+	swap("..2026_11_29_10_05_00.2", `template: 'password={{ secret "db" }}'`, "")
+	waitFor(t, 10*time.Second, "db.txt re-rendered after the first swap", func() bool { return readOrEmpty(dbFile) == "password=db-OLD-value-1f2e" })
+	swap("..2026_11_29_10_10_00.3", `template: 'pw={{ secret "db" }}'`, "..2026_11_29_10_05_00.2")
+	waitFor(t, 10*time.Second, "db.txt re-rendered after the second swap", func() bool { return readOrEmpty(dbFile) == "pw=db-OLD-value-1f2e" })
 	p.stop()
 	assertNoValues(t, p.stderr.String())
+}
+
+// TestWatchDeployLink: the manifest is reached through a link further up
+// its path (current -> releases/1), and a deploy re-points that link.
+// The agent reloads.
+func TestWatchDeployLink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startEmulator(t, watchSeed("", ""), dir)
+	app := filepath.Join(dir, "app")
+	writeFile(t, app, "releases/1/agent.yaml", configManifest(dir, `template: 'db={{ secret "db" }}'`))
+	writeFile(t, app, "releases/2/agent.yaml", configManifest(dir, `template: 'release2={{ secret "db" }}'`))
+	if err := os.Symlink("releases/1", filepath.Join(app, "current")); err != nil {
+		t.Fatal(err)
+	}
+	p := startWatch(t, e, nil, "-m", filepath.Join(app, "current/agent.yaml"))
+	dbFile := filepath.Join(dir, "out/db.txt")
+	waitFor(t, 10*time.Second, "readiness", func() bool { code, _ := p.get("/readyz"); return code == 200 })
+	if err := os.Symlink("releases/2", filepath.Join(app, "current.new")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(app, "current.new"), filepath.Join(app, "current")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "db.txt re-rendered from release 2", func() bool { return readOrEmpty(dbFile) == "release2=db-OLD-value-1f2e" })
+	p.stop()
+}
+
+// TestWatchRestoresThroughALinkedDirectory: the manifest and an output
+// live in a directory reached through a symbolic link (/etc/app ->
+// /opt/app); a deleted output is still restored at once.
+func TestWatchRestoresThroughALinkedDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startEmulator(t, watchSeed("", ""), dir)
+	real := filepath.Join(dir, "real")
+	link := filepath.Join(dir, "link")
+	writeFile(t, real, "agent.yaml", `version: 1
+vaults: {main: {url: https://contoso.vault.azure.net}}
+secrets: {db: main/db-password}
+files:
+  - {path: db.txt, template: 'db={{ secret "db" }}'}
+watch: {interval: 1h}
+`)
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	p := startWatch(t, e, nil, "-m", filepath.Join(link, "agent.yaml"))
+	waitFor(t, 10*time.Second, "readiness", func() bool { code, _ := p.get("/readyz"); return code == 200 })
+	dbFile := filepath.Join(link, "db.txt")
+	if err := os.Remove(dbFile); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "db.txt restored", func() bool { return readOrEmpty(dbFile) == "db=db-OLD-value-1f2e" })
+	p.stop()
+}
+
+// TestWatchSeesTemplateEditsDuringAReload: a manifest edited to use a
+// template file is reloaded, and the template file is edited while the
+// reload is still fetching; the edit is applied too.
+func TestWatchSeesTemplateEditsDuringAReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startEmulator(t, watchSeed("latency: 1500ms\n", ""), dir)
+	mf := writeFile(t, dir, "agent.yaml", configManifest(dir, `template: 'db={{ secret "db" }}'`))
+	p := startWatch(t, e, []string{"AGENT_IMDS_PROBE_TIMEOUT=10s"}, "-m", mf)
+	dbFile := filepath.Join(dir, "out/db.txt")
+	waitFor(t, 20*time.Second, "readiness", func() bool { code, _ := p.get("/readyz"); return code == 200 })
+
+	writeFile(t, dir, "db.tmpl", `first={{ secret "db" }}`)
+	writeFile(t, dir, "agent.yaml", configManifest(dir, `templateFile: db.tmpl`))
+	// The reload starts 300 ms after the edit and fetches for at least
+	// 1.5 s; the template is edited in between.
+	time.Sleep(time.Second)
+	writeFile(t, dir, "db.tmpl", `second={{ secret "db" }}`)
+	waitFor(t, 20*time.Second, "db.txt from the edited template", func() bool { return readOrEmpty(dbFile) == "second=db-OLD-value-1f2e" })
+	p.stop()
 }
 
 // TestWatchIgnoresOtherFilesBesideTheManifest: files written next to the

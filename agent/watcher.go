@@ -83,6 +83,7 @@ type watcher struct {
 
 	files   *fileEvents // nil until run starts watching
 	unseen  bool        // files watches directories whose past is unseen: catch up
+	named   []string    // template files a manifest not (yet) running names
 	loadErr string      // why the manifest last failed to load; "" when it did not
 	restore *restorer
 	reload  chan struct{} // reload the manifest and check now
@@ -190,8 +191,12 @@ func (w *watcher) keep(ctx context.Context) {
 	} else {
 		w.files = files
 		defer files.close()
-		w.watch(nil)
-		w.catchUp(ctx)
+		w.watch()
+		// Outputs damaged since they were written are restored before the
+		// agent says it is ready; the manifest is read again just after,
+		// by catchUp (a changed one renders everything anew, which must
+		// not delay readiness).
+		w.verifyOutputs()
 	}
 	w.becomeReady()
 	failures := 0
@@ -265,8 +270,8 @@ func (w *watcher) firstRender(ctx context.Context) error {
 }
 
 // becomeReady marks the watcher ready (/readyz, systemd's READY=1, the
-// child of agent run --watch starts): the first render is done and the
-// files it depends on are watched.
+// child of agent run --watch starts): the first render is done, its
+// outputs are in place and watched.
 func (w *watcher) becomeReady() {
 	w.mu.Lock()
 	w.rendered, w.lastOK = true, w.now()
@@ -278,11 +283,11 @@ func (w *watcher) becomeReady() {
 }
 
 // watch points the file watches at the running plan's configuration and
-// outputs, and at tried (template files a manifest that failed to load
-// named). What happened in a directory before it was watched was not
-// seen: run catches up on it before it waits again.
-func (w *watcher) watch(tried []string) {
-	if w.files != nil && w.files.set(w.plan, w.written, tried) {
+// outputs, and at the template files a newer manifest names. What
+// happened in a directory before it was watched was not seen: keep
+// catches up on it before it waits again.
+func (w *watcher) watch() {
+	if w.files != nil && w.files.set(w.plan, w.written, w.named) {
 		w.unseen = true
 	}
 }
@@ -416,7 +421,7 @@ func (w *watcher) apply(ctx context.Context, p *plan, secrets map[string]*keyvau
 		}
 	}
 	w.metrics.FilesWritten(countChanged(results))
-	w.watch(nil)
+	w.watch()
 	w.afterChange(ctx, rewritten)
 	envChanged := w.env != nil && !equalEnv(w.env, env)
 	w.env = env

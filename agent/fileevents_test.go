@@ -1,0 +1,59 @@
+package agent
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestLinkChain(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(rel string) {
+		if err := os.MkdirAll(filepath.Join(dir, rel), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln := func(target, rel string) {
+		if err := os.Symlink(target, filepath.Join(dir, rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("cfg/..2026_1")
+	ln("..2026_1", "cfg/..data")
+	ln("..data/agent.yaml", "cfg/agent.yaml")
+	mk("app/releases/1")
+	ln("releases/1", "app/current")
+	ln(filepath.Join(dir, "app/current/agent.yaml"), "etc-agent.yaml")
+	ln("loop-b", "loop-a")
+	ln("loop-a", "loop-b")
+	p := func(rel ...string) []string {
+		for i, r := range rel {
+			rel[i] = filepath.Join(dir, r)
+		}
+		return rel
+	}
+	cases := []struct {
+		path string
+		want []string
+	}{
+		{"plain/agent.yaml", nil},
+		{"cfg/agent.yaml", p("cfg/agent.yaml", "cfg/..data", "cfg/..2026_1/agent.yaml")},
+		{"app/current/agent.yaml", p("app/current", "app/releases/1/agent.yaml")},
+		{"etc-agent.yaml", p("etc-agent.yaml", "app/current", "app/releases/1/agent.yaml")},
+		{"missing/dir/agent.yaml", nil},
+	}
+	for _, tc := range cases {
+		if got := linkChain(filepath.Join(dir, tc.path)); !slices.Equal(got, tc.want) {
+			t.Errorf("linkChain(%s) = %q, want %q", tc.path, got, tc.want)
+		}
+	}
+	// A loop ends after as many links as Linux follows, without hanging.
+	if got := linkChain(filepath.Join(dir, "loop-a/agent.yaml")); len(got) != 41 {
+		t.Errorf("a link loop gave %d entries, want 40 links and where it stopped", len(got))
+	}
+}
