@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,8 +83,10 @@ func vmRSS(tb testing.TB, pid int) float64 {
 // BenchmarkWatchRotation measures the time from a new version being set
 // in Key Vault to `agent watch` having rewritten the file, with a 1 s
 // interval and no jitter (the target: under one interval + 1 s). Each op
-// is one rotation, timed from the operator's PUT being answered; the
-// emulator adds 5 ms to every request.
+// is one rotation, timed from the operator's PUT being answered and set
+// at a random moment of the interval (rotating right after each rewrite
+// would always land just after a check); the emulator adds 5 ms to every
+// request. It reports the mean and the worst.
 //
 //	go test ./agent -run '^$' -bench WatchRotation -benchtime 10x
 func BenchmarkWatchRotation(b *testing.B) {
@@ -93,15 +96,18 @@ func BenchmarkWatchRotation(b *testing.B) {
 	startWatch(b, e, nil, "-m", mf)
 	dbFile := filepath.Join(dir, "out/db.txt")
 	waitFor(b, 10*time.Second, "the first render", func() bool { return readOrEmpty(dbFile) != "" })
-	var worst time.Duration
+	var worst, total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		time.Sleep(rand.N(time.Second))
 		value := fmt.Sprintf("db-rotated-%d", i)
 		setSecret(b, e, "db-password", value)
 		set := time.Now() // the version exists once the operator's PUT is answered
 		waitFor(b, 10*time.Second, "the rewrite", func() bool { return readOrEmpty(dbFile) == "db="+value })
-		worst = max(worst, time.Since(set))
+		took := time.Since(set)
+		worst, total = max(worst, took), total+took
 	}
 	b.StopTimer()
+	b.ReportMetric(total.Seconds()*1000/float64(b.N), "mean-ms")
 	b.ReportMetric(worst.Seconds()*1000, "worst-ms")
 }
