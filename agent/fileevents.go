@@ -25,11 +25,13 @@ const configSettle = 300 * time.Millisecond
 // someone else. It watches directories, not files, because files are
 // replaced by rename.
 //
-// The configuration is the manifest and its template files, as named and
-// as their symbolic links resolve, and in their directories the entries
+// The configuration is the manifest and its template files as named,
+// every symbolic link on the way to them and where they lead (a deploy
+// re-points current -> releases/N), the entries of their directories
 // whose names begin with ".." (a Kubernetes ConfigMap volume swaps its
-// "..data" link to update every file at once). Other files in those
-// directories, such as a log the agent writes there, are not.
+// "..data" link to update every file at once), and the directories on
+// the way to a template file that does not exist yet. Other files in
+// those directories, such as a log the agent writes there, are not.
 type fileEvents struct {
 	fsw    *fsnotify.Watcher
 	log    *slog.Logger
