@@ -40,11 +40,17 @@ type fileEvents struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 
+	// watched is each watched directory, by the name it was added under,
+	// and what it was then. Only the watcher's goroutine (set, watchDir)
+	// uses it.
+	watched map[string]os.FileInfo
+
 	mu          sync.Mutex
 	configFiles map[string]bool
 	configDirs  map[string]bool
 	outputs     map[string]bool
-	touched     map[string]bool // rendered files changed since takeTouched
+	aliases     map[string][]string // watched directory → its other names in use
+	touched     map[string]bool     // rendered files changed since takeTouched
 }
 
 func watchFiles(log *slog.Logger) (*fileEvents, error) {
@@ -53,7 +59,7 @@ func watchFiles(log *slog.Logger) (*fileEvents, error) {
 		return nil, fmt.Errorf("watch files: %w", err)
 	}
 	fe := &fileEvents{fsw: fsw, log: log, config: make(chan struct{}, 1), wake: make(chan struct{}, 1),
-		done: make(chan struct{}), touched: map[string]bool{}}
+		done: make(chan struct{}), watched: map[string]os.FileInfo{}, touched: map[string]bool{}}
 	fe.wg.Go(fe.loop)
 	return fe, nil
 }
@@ -112,8 +118,8 @@ func (fe *fileEvents) set(p *plan, written map[string]render.File, named []strin
 	}
 	names = append(names, named...)
 	// Directories as the manifest names them come first, those only
-	// reached through links after: a directory watched under two names
-	// is watched once, and its events carry the first name.
+	// reached through links after: a directory with two names is watched
+	// under the first, and events under it are matched by both.
 	configFiles, configDirs := map[string]bool{}, map[string]bool{}
 	var namedDirs, linkDirs []string
 	for _, n := range names {
@@ -138,78 +144,115 @@ func (fe *fileEvents) set(p *plan, written map[string]render.File, named []strin
 	}
 	slices.Sort(namedDirs)
 	slices.Sort(linkDirs)
+	fe.prune()
+	aliases := map[string][]string{}
+	for _, d := range append(slices.Compact(namedDirs), slices.Compact(linkDirs)...) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			continue
+		}
+		w, ok := fe.watching(fi)
+		if !ok {
+			if !fe.add(d) {
+				continue
+			}
+			w, added = d, true
+		}
+		if w != d && !slices.Contains(aliases[w], d) {
+			aliases[w] = append(aliases[w], d)
+		}
+	}
 	fe.mu.Lock()
 	for f := range configFiles {
 		if !fe.configFiles[f] {
 			added = true
 		}
 	}
-	fe.configFiles, fe.configDirs, fe.outputs = configFiles, configDirs, outputs
+	fe.configFiles, fe.configDirs, fe.outputs, fe.aliases = configFiles, configDirs, outputs, aliases
 	fe.mu.Unlock()
-	var watched []os.FileInfo
+	return added
+}
+
+// prune forgets the watches whose directory is gone, or whose name now
+// leads to another directory (a link on the way was re-pointed: inotify
+// still watches the old one).
+func (fe *fileEvents) prune() {
+	live := map[string]bool{}
 	for _, d := range fe.fsw.WatchList() {
-		if fi, err := os.Stat(d); err == nil {
-			watched = append(watched, fi)
-		}
+		live[d] = true
 	}
-	for _, d := range append(slices.Compact(namedDirs), slices.Compact(linkDirs)...) {
-		fi, err := os.Stat(d)
-		if err != nil || slices.ContainsFunc(watched, func(w os.FileInfo) bool { return os.SameFile(w, fi) }) {
+	for d, was := range fe.watched {
+		now, err := os.Stat(d)
+		if live[d] && err == nil && os.SameFile(now, was) {
 			continue
 		}
-		if fe.add(d) {
-			watched = append(watched, fi)
-			added = true
+		if live[d] {
+			_ = fe.fsw.Remove(d)
+		}
+		delete(fe.watched, d)
+	}
+}
+
+// watching returns the name of the watch on the directory fi, if any.
+func (fe *fileEvents) watching(fi os.FileInfo) (string, bool) {
+	for d, w := range fe.watched {
+		if os.SameFile(w, fi) {
+			return d, true
 		}
 	}
-	return added
+	return "", false
 }
 
 // linkChain returns, for an absolute path, the symbolic links met on the
 // way to the file, each as the path of the link itself, and then the path
 // it resolves to; nothing when no link is met. A deploy that re-points a
-// link anywhere on the way (current -> releases/2) changes the file.
+// link anywhere on the way (current -> releases/2) changes the file. The
+// walk resolves as the kernel does: ".." in a link's target is the parent
+// of where the link led so far. A part that does not exist (yet) ends it.
 func linkChain(path string) []string {
-	var out []string
-	for range 40 { // as many links as Linux follows
-		link, resolved, ok := firstLink(path)
-		if !ok {
-			break
-		}
-		out = append(out, link)
-		path = resolved
-	}
-	if len(out) > 0 {
-		out = append(out, path)
-	}
-	return out
-}
-
-// firstLink finds the first component of the absolute, clean path that is
-// a symbolic link, and returns that link's path and path with the link
-// replaced by its target.
-func firstLink(path string) (link, resolved string, ok bool) {
-	parts := strings.Split(strings.TrimPrefix(path, string(filepath.Separator)), string(filepath.Separator))
+	var links []string
+	rest := splitPath(path)
 	cur := string(filepath.Separator)
-	for i, part := range parts {
+	for len(rest) > 0 {
+		part := rest[0]
+		rest = rest[1:]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
 		next := filepath.Join(cur, part)
 		fi, err := os.Lstat(next)
-		if err != nil {
-			return "", "", false
+		if err == nil && fi.Mode()&os.ModeSymlink == 0 {
+			cur = next
+			continue
 		}
-		if fi.Mode()&os.ModeSymlink != 0 {
-			target, err := os.Readlink(next)
-			if err != nil {
-				return "", "", false
-			}
-			if !filepath.IsAbs(target) {
-				target = filepath.Join(cur, target)
-			}
-			return next, filepath.Join(append([]string{target}, parts[i+1:]...)...), true
+		var target string
+		if err == nil && len(links) < 40 { // as many links as Linux follows
+			target, err = os.Readlink(next)
 		}
-		cur = next
+		if err != nil || target == "" {
+			if len(links) == 0 {
+				return nil
+			}
+			return append(links, filepath.Join(append([]string{next}, rest...)...))
+		}
+		links = append(links, next)
+		if filepath.IsAbs(target) {
+			cur = string(filepath.Separator)
+		}
+		rest = append(splitPath(target), rest...)
 	}
-	return "", "", false
+	if len(links) == 0 {
+		return nil
+	}
+	return append(links, cur)
+}
+
+func splitPath(p string) []string {
+	return strings.Split(p, string(filepath.Separator))
 }
 
 // existingDir returns dir, or its nearest ancestor that exists: a
@@ -229,13 +272,23 @@ func existingDir(dir string) string {
 
 // watchDir (re)watches the directory of path, e.g. after it was recreated.
 func (fe *fileEvents) watchDir(path string) {
-	fe.add(filepath.Dir(path))
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err == nil {
+		if _, ok := fe.watching(fi); ok {
+			return
+		}
+	}
+	fe.add(dir)
 }
 
+// add watches dir and remembers what it is.
 func (fe *fileEvents) add(dir string) bool {
 	if err := fe.fsw.Add(dir); err != nil {
 		fe.log.Debug("cannot watch directory", "dir", dir, "err", err)
 		return false
+	}
+	if fi, err := os.Stat(dir); err == nil {
+		fe.watched[dir] = fi
 	}
 	return true
 }
@@ -282,7 +335,8 @@ func (fe *fileEvents) loop() {
 
 // classify says whether ev concerns the configuration or a rendered file,
 // and records a touched rendered file. The agent's own temporary files
-// are neither.
+// are neither. An event carries the name its directory was watched
+// under; the configuration or an output may use another name of it.
 func (fe *fileEvents) classify(ev fsnotify.Event) (isConfig, isOutput bool) {
 	name := filepath.Clean(ev.Name)
 	base := filepath.Base(name)
@@ -291,20 +345,28 @@ func (fe *fileEvents) classify(ev fsnotify.Event) (isConfig, isOutput bool) {
 	}
 	fe.mu.Lock()
 	defer fe.mu.Unlock()
-	if fe.outputs[name] {
-		fe.touched[name] = true
-		return false, true
+	names := []string{name}
+	for _, alias := range fe.aliases[filepath.Dir(name)] {
+		names = append(names, filepath.Join(alias, base))
 	}
-	if ev.Op == fsnotify.Chmod {
-		return false, false
+	for _, n := range names {
+		if fe.outputs[n] {
+			fe.touched[n] = true
+			isOutput = true
+		}
 	}
-	if fe.configFiles[name] || fe.configDirs[filepath.Dir(name)] && strings.HasPrefix(base, "..") {
-		return true, false
+	if isOutput || ev.Op == fsnotify.Chmod {
+		return false, isOutput
 	}
-	// A directory on the way to a configuration file (created, renamed).
-	for f := range fe.configFiles {
-		if strings.HasPrefix(f, name+string(filepath.Separator)) {
+	for _, n := range names {
+		if fe.configFiles[n] || fe.configDirs[filepath.Dir(n)] && strings.HasPrefix(base, "..") {
 			return true, false
+		}
+		// A directory on the way to a configuration file (created, renamed).
+		for f := range fe.configFiles {
+			if strings.HasPrefix(f, n+string(filepath.Separator)) {
+				return true, false
+			}
 		}
 	}
 	return false, false

@@ -29,6 +29,10 @@ func TestLinkChain(t *testing.T) {
 	mk("app/releases/1")
 	ln("releases/1", "app/current")
 	ln(filepath.Join(dir, "app/current/agent.yaml"), "etc-agent.yaml")
+	mk("elsewhere/x/y")
+	mk("d")
+	ln(filepath.Join(dir, "elsewhere/x/y"), "d/sub")
+	ln("sub/../cfg", "d/link")
 	ln("loop-b", "loop-a")
 	ln("loop-a", "loop-b")
 	p := func(rel ...string) []string {
@@ -46,6 +50,9 @@ func TestLinkChain(t *testing.T) {
 		{"app/current/agent.yaml", p("app/current", "app/releases/1/agent.yaml")},
 		{"etc-agent.yaml", p("etc-agent.yaml", "app/current", "app/releases/1/agent.yaml")},
 		{"missing/dir/agent.yaml", nil},
+		// ".." after a link is the parent of where the link led, as the
+		// kernel resolves it: elsewhere/x, not d.
+		{"d/link/agent.yaml", p("d/link", "d/sub", "elsewhere/x/cfg/agent.yaml")},
 	}
 	for _, tc := range cases {
 		if got := linkChain(filepath.Join(dir, tc.path)); !slices.Equal(got, tc.want) {

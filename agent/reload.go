@@ -20,15 +20,30 @@ func (w *watcher) reloadManifest(ctx context.Context, quiet bool) {
 		load = func(templateFile func(string)) (*plan, error) { return loadPlanNoting(w.plan.m.Path, templateFile) }
 	}
 	var named []string
-	p, err := load(func(path string) { named = append(named, path) })
+	read := func() (*plan, error) {
+		named = nil
+		return load(func(path string) { named = append(named, path) })
+	}
+	p, err := read()
 	// Watch the template files this manifest names from now on, before
 	// anything else: one edited while the reload renders, or created
 	// after a reload that failed for want of it, brings the next reload.
-	w.named = nil
-	if err != nil || !reflect.DeepEqual(p.m, w.plan.m) {
-		w.named = named
+	// What changed in a place watched for the first time was not seen:
+	// read again, until nothing new is watched (a few rounds at most).
+	for round := 1; ; round++ {
+		w.named = nil
+		if err != nil || !reflect.DeepEqual(p.m, w.plan.m) {
+			w.named = named
+		}
+		if !w.watch() {
+			break
+		}
+		if round == 3 {
+			w.unseen = true // keep's catchUp reads once more
+			break
+		}
+		p, err = read()
 	}
-	w.watch()
 	if err != nil {
 		if quiet && err.Error() == w.loadErr {
 			return

@@ -90,12 +90,16 @@ func TestWatchDeployLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "db.txt re-rendered from release 2", func() bool { return readOrEmpty(dbFile) == "release2=db-OLD-value-1f2e" })
+	// The release now running is watched, not the one the link left.
+	writeFile(t, app, "releases/2/agent.yaml", configManifest(dir, `template: 'release2-edited={{ secret "db" }}'`))
+	waitFor(t, 10*time.Second, "db.txt re-rendered after an edit in release 2", func() bool { return readOrEmpty(dbFile) == "release2-edited=db-OLD-value-1f2e" })
 	p.stop()
 }
 
-// TestWatchRestoresThroughALinkedDirectory: the manifest and an output
+// TestWatchRestoresThroughALinkedDirectory: the manifest and two outputs
 // live in a directory reached through a symbolic link (/etc/app ->
-// /opt/app); a deleted output is still restored at once.
+// /opt/app), one output named through the link, one through the target;
+// each is restored at once when deleted.
 func TestWatchRestoresThroughALinkedDirectory(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -104,9 +108,10 @@ func TestWatchRestoresThroughALinkedDirectory(t *testing.T) {
 	link := filepath.Join(dir, "link")
 	writeFile(t, real, "agent.yaml", `version: 1
 vaults: {main: {url: https://contoso.vault.azure.net}}
-secrets: {db: main/db-password}
 files:
   - {path: db.txt, template: 'db={{ secret "db" }}'}
+  - {path: `+filepath.Join(real, "api.txt")+`, template: 'api={{ secret "api" }}'}
+secrets: {db: main/db-password, api: main/api-key}
 watch: {interval: 1h}
 `)
 	if err := os.Symlink(real, link); err != nil {
@@ -114,11 +119,12 @@ watch: {interval: 1h}
 	}
 	p := startWatch(t, e, nil, "-m", filepath.Join(link, "agent.yaml"))
 	waitFor(t, 10*time.Second, "readiness", func() bool { code, _ := p.get("/readyz"); return code == 200 })
-	dbFile := filepath.Join(link, "db.txt")
-	if err := os.Remove(dbFile); err != nil {
-		t.Fatal(err)
+	for file, want := range map[string]string{filepath.Join(link, "db.txt"): "db=db-OLD-value-1f2e", filepath.Join(real, "api.txt"): "api=api-OLD-value-3d4c"} {
+		if err := os.Remove(file); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, file+" restored", func() bool { return readOrEmpty(file) == want })
 	}
-	waitFor(t, 10*time.Second, "db.txt restored", func() bool { return readOrEmpty(dbFile) == "db=db-OLD-value-1f2e" })
 	p.stop()
 }
 
@@ -207,4 +213,34 @@ func TestWatchWaitsForANewTemplateFile(t *testing.T) {
 	waitFor(t, 10*time.Second, "db.txt rendered from the edited template file", func() bool { return readOrEmpty(dbFile) == "edited=db-OLD-value-1f2e" })
 	p.stop()
 	assertNoValues(t, p.stderr.String())
+}
+
+// TestWatchFailedReloadRunsOnce: an edit that names a new template file
+// (in a directory not watched yet) and a secret the vault does not have
+// is tried once: one failure logged and counted, one fetch.
+func TestWatchFailedReloadRunsOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startEmulator(t, watchSeed("", ""), dir)
+	mf := writeFile(t, dir, "agent.yaml", configManifest(dir, `template: 'db={{ secret "db" }}'`))
+	p := startWatch(t, e, nil, "-m", mf)
+	waitFor(t, 10*time.Second, "readiness", func() bool { code, _ := p.get("/readyz"); return code == 200 })
+	writeFile(t, dir, "templates/db.tmpl", `db={{ secret "db" }} {{ secret "gone" }}`)
+	before := e.Stats().Vaults["contoso"]
+
+	edited := strings.Replace(configManifest(dir, `templateFile: templates/db.tmpl`), "  db: main/db-password\n", "  db: main/db-password\n  gone: main/no-such-secret\n", 1)
+	writeFile(t, dir, "agent.yaml", edited)
+	waitFor(t, 10*time.Second, "the reload to fail", func() bool { return p.metric(`agent_reloads_total{result="invalid"}`) >= 1 })
+	time.Sleep(time.Second) // room for a second try, which must not come
+	if n := p.metric(`agent_reloads_total{result="invalid"}`); n != 1 {
+		t.Errorf("%v failed reloads counted for one edit", n)
+	}
+	if n := strings.Count(p.stderr.String(), "manifest not reloaded"); n != 1 {
+		t.Errorf("the failure was logged %d times:\n%s", n, p.stderr)
+	}
+	// The reload fetches both secrets once (db and the missing one).
+	if n := e.Stats().Vaults["contoso"] - before; n != 2 {
+		t.Errorf("%d Key Vault requests for one failed reload, want 2", n)
+	}
+	p.stop()
 }

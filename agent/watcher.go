@@ -197,6 +197,7 @@ func (w *watcher) keep(ctx context.Context) {
 		// by catchUp (a changed one renders everything anew, which must
 		// not delay readiness).
 		w.verifyOutputs()
+		w.unseen = true
 	}
 	w.becomeReady()
 	failures := 0
@@ -283,13 +284,11 @@ func (w *watcher) becomeReady() {
 }
 
 // watch points the file watches at the running plan's configuration and
-// outputs, and at the template files a newer manifest names. What
-// happened in a directory before it was watched was not seen: keep
-// catches up on it before it waits again.
-func (w *watcher) watch() {
-	if w.files != nil && w.files.set(w.plan, w.written, w.named) {
-		w.unseen = true
-	}
+// outputs, and at the template files a newer manifest names. It reports
+// whether it watches something new: what happened there before was not
+// seen, and the caller catches up on it.
+func (w *watcher) watch() (added bool) {
+	return w.files != nil && w.files.set(w.plan, w.written, w.named)
 }
 
 // catchUp reads the manifest again and verifies the outputs when
@@ -421,7 +420,9 @@ func (w *watcher) apply(ctx context.Context, p *plan, secrets map[string]*keyvau
 		}
 	}
 	w.metrics.FilesWritten(countChanged(results))
-	w.watch()
+	if w.watch() {
+		w.unseen = true
+	}
 	w.afterChange(ctx, rewritten)
 	envChanged := w.env != nil && !equalEnv(w.env, env)
 	w.env = env
