@@ -270,24 +270,29 @@ func existingDir(dir string) string {
 	}
 }
 
-// watchDir (re)watches the directory of path, e.g. after it was recreated.
+// watchDir (re)watches the directory of path, e.g. after it was recreated
+// (perhaps with the inode number of the one deleted, so only a live watch
+// under another of its names makes adding it unneeded).
 func (fe *fileEvents) watchDir(path string) {
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err == nil {
-		if _, ok := fe.watching(fi); ok {
+		if w, ok := fe.watching(fi); ok && w != dir && slices.Contains(fe.fsw.WatchList(), w) {
 			return
 		}
 	}
 	fe.add(dir)
 }
 
-// add watches dir and remembers what it is.
+// add watches dir and remembers what it is. What it is is read first: a
+// link re-pointed in between then shows as a mismatch to prune, which
+// watches the new directory.
 func (fe *fileEvents) add(dir string) bool {
+	fi, statErr := os.Stat(dir)
 	if err := fe.fsw.Add(dir); err != nil {
 		fe.log.Debug("cannot watch directory", "dir", dir, "err", err)
 		return false
 	}
-	if fi, err := os.Stat(dir); err == nil {
+	if statErr == nil {
 		fe.watched[dir] = fi
 	}
 	return true

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestLinkChain(t *testing.T) {
@@ -62,5 +64,37 @@ func TestLinkChain(t *testing.T) {
 	// A loop ends after as many links as Linux follows, without hanging.
 	if got := linkChain(filepath.Join(dir, "loop-a/agent.yaml")); len(got) != 41 {
 		t.Errorf("a link loop gave %d entries, want 40 links and where it stopped", len(got))
+	}
+}
+
+// TestWatchDirAfterRecreate: an output directory deleted and made again
+// is watched again, even when the file system gives the new directory the
+// inode number of the old one (ext4 does).
+func TestWatchDirAfterRecreate(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fe, err := watchFiles(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fe.close()
+	fe.watchDir(filepath.Join(out, "db.txt"))
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); slices.Contains(fe.fsw.WatchList(), out); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the deleted directory's watch was never dropped")
+		}
+	}
+	fe.watchDir(filepath.Join(out, "db.txt"))
+	if !slices.Contains(fe.fsw.WatchList(), out) {
+		t.Errorf("the recreated %s is not watched", out)
 	}
 }
