@@ -1,12 +1,16 @@
 package agent
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/kv-agent/agent/agent/manifest"
+	"github.com/kv-agent/agent/render"
 )
 
 func TestLinkChain(t *testing.T) {
@@ -96,5 +100,41 @@ func TestWatchDirAfterRecreate(t *testing.T) {
 	fe.watchDir(filepath.Join(out, "db.txt"))
 	if !slices.Contains(fe.fsw.WatchList(), out) {
 		t.Errorf("the recreated %s is not watched", out)
+	}
+}
+
+// TestTouchedOutputsAreNeverDropped: however many rendered files change
+// while the watcher is busy elsewhere, each is reported.
+func TestTouchedOutputsAreNeverDropped(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fe, err := watchFiles(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fe.close()
+	const n = 200
+	written := map[string]render.File{}
+	for i := range n {
+		path := filepath.Join(dir, fmt.Sprintf("out-%03d.txt", i))
+		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		written[path] = render.File{Path: path}
+	}
+	fe.set(&plan{m: &manifest.Manifest{Path: environmentSource}}, written, nil)
+	for path := range written { // nobody takes the events meanwhile
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for deadline := time.Now().Add(10 * time.Second); len(seen) < n; time.Sleep(10 * time.Millisecond) {
+		for _, p := range fe.takeTouched() {
+			seen[p] = true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d deleted outputs reported", len(seen), n)
+		}
 	}
 }

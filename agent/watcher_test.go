@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +17,14 @@ import (
 	"github.com/kv-agent/agent/agent/observe"
 )
 
-// TestWatcherRestoresFilesDamagedBeforeWatching: a rendered file deleted
-// after the first render but before the agent watches its directory is
-// still restored, without waiting for the next check an hour later.
-func TestWatcherRestoresFilesDamagedBeforeWatching(t *testing.T) {
-	t.Parallel()
+// testWatcher is a watcher of one output, out, of one secret, on an
+// in-process emulator; hooks are its hooks. It is not started.
+func testWatcher(t *testing.T, hooks watchHooks) (w *watcher, out string, logs *syncbuf.Buffer) {
+	t.Helper()
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "seed.yaml")
 	mf := filepath.Join(dir, "agent.yaml")
-	out := filepath.Join(dir, "out", "db.txt")
+	out = filepath.Join(dir, "out", "db.txt")
 	// Managed identity tokens are cached per process by client ID, so a
 	// fresh identity per run keeps a token of an earlier run's emulator
 	// (-count) from being offered to this one.
@@ -49,21 +49,30 @@ watch: {interval: 1h}
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncbuf.Buffer{}
+	logs = &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	p, err := loadPlan(mf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	metrics := observe.New(nil)
-	sess, err := connectWatch(ctx, &s, p.m, log, func(string) string { return "" }, metrics)
+	sess, err := connectWatch(t.Context(), &s, p.m, log, func(string) string { return "" }, metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sess.close()
-	w := newWatcher(watchConfig{settings: &s, plan: p, sess: sess, log: log, metrics: metrics, output: io.Discard})
+	t.Cleanup(sess.close)
+	w = newWatcher(watchConfig{settings: &s, plan: p, sess: sess, log: log, metrics: metrics, output: io.Discard, hooks: hooks})
+	return w, out, logs
+}
+
+// TestWatcherRestoresFilesDamagedBeforeWatching: a rendered file deleted
+// after the first render but before the agent watches its directory is
+// still restored, without waiting for the next check an hour later.
+func TestWatcherRestoresFilesDamagedBeforeWatching(t *testing.T) {
+	t.Parallel()
+	w, out, logs := testWatcher(t, watchHooks{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	if err := w.firstRender(ctx); err != nil {
 		t.Fatalf("first render: %v\n%s", err, logs)
 	}
@@ -87,6 +96,43 @@ watch: {interval: 1h}
 	<-done
 	if !strings.Contains(logs.String(), `msg="rendered file was deleted or altered; restored it"`) {
 		t.Errorf("the restore was not logged:\n%s", logs)
+	}
+}
+
+// TestWatcherReadyOnceWatching: when the watcher says it is ready
+// (systemd's READY=1, run --watch starting its child), its outputs are
+// in place and their directory is watched.
+func TestWatcherReadyOnceWatching(t *testing.T) {
+	t.Parallel()
+	var w *watcher
+	var out string
+	ready := make(chan string, 1)
+	w, out, _ = testWatcher(t, watchHooks{ready: func() {
+		switch b, _ := os.ReadFile(out); {
+		case string(b) != "db=db-value-5e6f":
+			ready <- fmt.Sprintf("%s holds %q", out, b)
+		case w.files == nil || !slices.Contains(w.files.fsw.WatchList(), filepath.Dir(out)):
+			ready <- filepath.Dir(out) + " is not watched"
+		default:
+			ready <- ""
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.run(ctx) }()
+	select {
+	case problem := <-ready:
+		if problem != "" {
+			t.Errorf("ready, but %s", problem)
+		}
+	case err := <-done:
+		t.Fatalf("the watcher stopped before it was ready: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("never ready")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 
