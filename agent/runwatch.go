@@ -150,17 +150,9 @@ func runWatch(ctx context.Context, inv *invocation, s *Settings, r *runner, argv
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	if listen != "" {
-		srv, err := observe.Listen(listen, observe.Handler(metrics, w.ready))
-		if err != nil {
-			return exitf(ExitConfig, "--listen: %w", err)
-		}
-		log.Info("serving health and metrics", "addr", srv.Addr())
-		wg.Go(func() { _ = srv.Serve(wctx, log) })
-	}
 	notifier := sdnotify.New(getenv)
-	if d, ok := sdnotify.WatchdogInterval(getenv, os.Getpid()); ok && notifier != nil {
-		wg.Go(func() { watchdog(wctx, notifier, d/2, log) })
+	if err := serveBeside(wctx, &wg, w, listen, notifier, getenv, log); err != nil {
+		return err
 	}
 	watchDone := make(chan error, 1)
 	wg.Go(func() { watchDone <- w.run(wctx) })

@@ -78,16 +78,8 @@ func cmdWatch(ctx context.Context, inv *invocation, args []string) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	if listen != "" {
-		srv, err := observe.Listen(listen, observe.Handler(metrics, w.ready))
-		if err != nil {
-			return exitf(ExitConfig, "--listen: %w", err)
-		}
-		log.Info("serving health and metrics", "addr", srv.Addr())
-		wg.Go(func() { _ = srv.Serve(ctx, log) })
-	}
-	if d, ok := sdnotify.WatchdogInterval(getenv, os.Getpid()); ok && notifier != nil {
-		wg.Go(func() { watchdog(ctx, notifier, d/2, log) })
+	if err := serveBeside(ctx, &wg, w, listen, notifier, getenv, log); err != nil {
+		return err
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -112,6 +104,24 @@ func cmdWatch(ctx context.Context, inv *invocation, args []string) error {
 }
 
 // watchdog tells systemd the agent is alive every period until ctx ends.
+// serveBeside starts what agent watch and agent run --watch run beside
+// the watcher w until ctx ends, each on wg: the health and metrics
+// listener when listen is set, and systemd's watchdog when it asks for one.
+func serveBeside(ctx context.Context, wg *sync.WaitGroup, w *watcher, listen string, notifier *sdnotify.Notifier, getenv func(string) string, log *slog.Logger) error {
+	if listen != "" {
+		srv, err := observe.Listen(listen, observe.Handler(w.metrics, w.ready))
+		if err != nil {
+			return exitf(ExitConfig, "--listen: %w", err)
+		}
+		log.Info("serving health and metrics", "addr", srv.Addr())
+		wg.Go(func() { _ = srv.Serve(ctx, log) })
+	}
+	if d, ok := sdnotify.WatchdogInterval(getenv, os.Getpid()); ok && notifier != nil {
+		wg.Go(func() { watchdog(ctx, notifier, d/2, log) })
+	}
+	return nil
+}
+
 func watchdog(ctx context.Context, n *sdnotify.Notifier, period time.Duration, log *slog.Logger) {
 	t := time.NewTicker(period)
 	defer t.Stop()
