@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kv-agent/agent/agent/internal/errlist"
 	"github.com/kv-agent/agent/agent/kvname"
 )
 
@@ -34,25 +35,9 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("environment variable %s: %s", e.Var, e.Msg)
 }
 
-// Errors is every bad reference found by [Scan], sorted by variable name.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap returns the individual errors.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+// Errors is every bad reference found by [Scan], sorted by variable name:
+// one line each, and errors.As sees each one.
+type Errors = errlist.List[*Error]
 
 // IsReference reports whether value is meant as a Key Vault reference: it
 // starts, after leading spaces, with "@Microsoft.KeyVault" in any case.

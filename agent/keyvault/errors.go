@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/kv-agent/agent/agent/credential"
+	"github.com/kv-agent/agent/agent/internal/errlist"
 )
 
 // Kinds of failure, for errors.Is on an *Error.
@@ -126,22 +127,6 @@ func firstLine(s string) string {
 	return s
 }
 
-// Errors is every failed reference of a fetch.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap lets errors.Is and errors.As see each failure.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+// Errors is every failed reference of a fetch: one line each, and
+// errors.Is and errors.As see each failure.
+type Errors = errlist.List[*Error]

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kv-agent/agent/agent/internal/errlist"
 )
 
 // Pos is a position in the manifest file. Line and Col count from 1; zero
@@ -42,19 +44,10 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Errors is every problem found in a manifest, in file order. Load and Parse
-// return it (as an error) when it is not empty; use errors.As to get at the
-// individual entries.
-type Errors []*Error
-
-// Error joins the messages of all entries with newlines.
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+// Errors is every problem found in a manifest, in file order, one line
+// each. Load and Parse return it (as an error) when it is not empty; use
+// errors.As to get at the individual entries.
+type Errors = errlist.List[*Error]
 
 // dedupe sorts errors by position and drops repeats of the same message at
 // the same position (an anchored mapping used twice is checked twice).
